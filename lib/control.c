@@ -1,0 +1,156 @@
+/* control.c: the control-file reader with the uniform environment override (DESIGN.md §4). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/strerr.h>
+#include "control.h"
+#include "home.h"
+
+#define ENVNAME_MAX 64
+
+static int isblank_ (char c)
+{
+  return c == ' ' || c == '\t' || c == '\r' ;
+}
+
+size_t control_envname (char *buf, size_t max, char const *name)
+{
+  size_t i = 0 ;
+  for (; name[i] && i + 1 < max ; i++)
+  {
+    char c = name[i] ;
+    buf[i] = c >= 'a' && c <= 'z' ? c - 32 : (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_' ;
+  }
+  buf[i] = 0 ;
+  return i ;
+}
+
+static char const *control_env (char const *name, unsigned int flags)
+{
+  char buf[ENVNAME_MAX] ;
+  if (!(flags & CONTROL_ENVOK) || !home_env_trusted()) return 0 ;
+  control_envname(buf, sizeof buf, name) ;
+  return getenv(buf) ;
+}
+
+/* Whole file into sa; 0 if missing, 1 if read, -1 on error. */
+static int control_slurp (stralloc *sa, char const *name)
+{
+  stralloc path = STRALLOC_ZERO ;
+  int r ;
+  sa->len = 0 ;
+  if (!stralloc_copys(&path, "control/") || !stralloc_cats(&path, name) || !stralloc_0(&path))
+  {
+    stralloc_free(&path) ;
+    return -1 ;
+  }
+  r = openslurpclose(sa, path.s) ;
+  stralloc_free(&path) ;
+  if (r) return 1 ;
+  return errno == ENOENT ? 0 : -1 ;
+}
+
+/* Keep the first line of sa, without surrounding blanks, NUL-terminated. */
+static int control_firstline (stralloc *sa)
+{
+  size_t start = 0, end = 0 ;
+  while (end < sa->len && sa->s[end] != '\n') end++ ;
+  while (end > 0 && isblank_(sa->s[end - 1])) end-- ;
+  while (start < end && isblank_(sa->s[start])) start++ ;
+  memmove(sa->s, sa->s + start, end - start) ;
+  sa->len = end - start ;
+  if (!stralloc_0(sa)) return 0 ;
+  sa->len-- ;
+  return 1 ;
+}
+
+int control_readline (stralloc *sa, char const *name, char const *def, unsigned int flags)
+{
+  char const *e = control_env(name, flags) ;
+  int r ;
+  if (e)
+  {
+    if (!stralloc_copys(sa, e) || !stralloc_0(sa)) return CONTROL_ERR_ENV ;
+    sa->len-- ;
+    return CONTROL_ENV ;
+  }
+  r = control_slurp(sa, name) ;
+  if (r < 0) return CONTROL_ERR_FILE ;
+  if (r) return control_firstline(sa) ? CONTROL_FILE : CONTROL_ERR_FILE ;
+  if (flags & CONTROL_ME)
+  {
+    r = control_slurp(sa, "me") ;
+    if (r < 0) return CONTROL_ERR_FILE ;
+    if (r) return control_firstline(sa) ? CONTROL_DEFAULT : CONTROL_ERR_FILE ;
+  }
+  if (!stralloc_copys(sa, def ? def : "") || !stralloc_0(sa)) return CONTROL_ERR_FILE ;
+  sa->len-- ;
+  return CONTROL_DEFAULT ;
+}
+
+/* Strict decimal: digits only, no sign, no overflow. */
+static int control_scanulong (char const *s, unsigned long *u)
+{
+  unsigned long v = 0 ;
+  if (!*s) return 0 ;
+  for (; *s ; s++)
+  {
+    unsigned int d = (unsigned char)*s - '0' ;
+    if (d > 9 || v > (~0UL - d) / 10) return 0 ;
+    v = v * 10 + d ;
+  }
+  *u = v ;
+  return 1 ;
+}
+
+int control_readulong (unsigned long *u, char const *name, unsigned long def, unsigned int flags)
+{
+  stralloc sa = STRALLOC_ZERO ;
+  int r = control_readline(&sa, name, 0, flags & CONTROL_ENVOK) ;
+  if (r == CONTROL_DEFAULT) *u = def ;
+  else if (r > 0 && !control_scanulong(sa.s, u))
+  {
+    errno = EINVAL ;
+    r = r == CONTROL_ENV ? CONTROL_ERR_ENV : CONTROL_ERR_FILE ;
+  }
+  stralloc_free(&sa) ;
+  return r ;
+}
+
+int control_readlist (stralloc *sa, size_t *n, char const *name)
+{
+  size_t i = 0, out = 0 ;
+  int r = control_slurp(sa, name) ;
+  *n = 0 ;
+  if (r <= 0) return r < 0 ? CONTROL_ERR_FILE : CONTROL_DEFAULT ;
+  if (!stralloc_readyplus(sa, 1)) return CONTROL_ERR_FILE ;  /* room for a last NUL */
+  while (i < sa->len)
+  {
+    size_t start = i, end ;
+    while (i < sa->len && sa->s[i] != '\n') i++ ;
+    end = i++ ;
+    while (start < end && isblank_(sa->s[start])) start++ ;
+    while (end > start && isblank_(sa->s[end - 1])) end-- ;
+    if (start == end || sa->s[start] == '#') continue ;
+    memmove(sa->s + out, sa->s + start, end - start) ;
+    out += end - start ;
+    sa->s[out++] = 0 ;
+    (*n)++ ;
+  }
+  sa->len = out ;
+  return CONTROL_FILE ;
+}
+
+void control_die (char const *name, int r)
+{
+  char env[ENVNAME_MAX] ;
+  control_envname(env, sizeof env, name) ;
+  if (errno == EINVAL)
+  {
+    if (r == CONTROL_ERR_ENV) strerr_dief(111, "malformed value in $", env) ;
+    strerr_dief(111, "malformed value in control/", name) ;
+  }
+  if (r == CONTROL_ERR_ENV) strerr_diefusys(111, "read $", env) ;
+  strerr_diefusys(111, "read control/", name) ;
+}

@@ -1,0 +1,2 @@
+lib/exitcode.o: lib/exitcode.c lib/exitcode.h
+lib/exitcode.h:

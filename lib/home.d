@@ -1,0 +1,2 @@
+lib/home.o: lib/home.c lib/home.h
+lib/home.h:
