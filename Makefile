@@ -27,7 +27,7 @@ OBJS := $(LIB_SRC:.c=.o) $(PROG_SRC:.c=.o) $(UNIT_SRC:.c=.o)
 LIB := lib/libqmail.a
 
 .SECONDARY:
-.PHONY: all check check-unit check-valgrind test man install clean distclean
+.PHONY: all check check-unit check-valgrind test run man install clean distclean
 all: $(PROGS) $(UNITS)
 
 config.mk:
@@ -61,6 +61,8 @@ check-valgrind: all
 	prove --exec '$(VALGRIND)' $(UNITS)
 test:
 	sh tools/test-all
+run:
+	sh tools/instance
 
 man: $(addsuffix .0,$(basename $(MANS)))
 MANFMT = LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z $< 2>&1 | { ! grep .; } && LC_ALL=C.UTF-8 groff -man -Tutf8 $< > $@
@@ -73,8 +75,8 @@ doc/%.0: doc/%.8
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/man/man1 $(DESTDIR)$(PREFIX)/man/man5 $(DESTDIR)$(PREFIX)/man/man8
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/man/man$$s/; done
+	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(PREFIX)/bin/ || exit 1; done
+	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/man/man$$s/ || exit 1; done
 
 clean:
 	rm -f $(OBJS) $(OBJS:.o=.d) $(LIB) $(PROGS) $(UNITS) doc/*.0
