@@ -1,2 +1,0 @@
-lib/exitcode.o: lib/exitcode.c lib/exitcode.h
-lib/exitcode.h:

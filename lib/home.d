@@ -1,2 +1,0 @@
-lib/home.o: lib/home.c lib/home.h
-lib/home.h:
