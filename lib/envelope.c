@@ -126,7 +126,7 @@ int envelope_read (buffer *b, stralloc *sa, size_t maxtotal, size_t addrmax, env
         if (sa->len + i >= maxtotal) r = ENVELOPE_ETOOBIG ;
         else r = envelope_step(&st, p[i++], addrmax) ;
       }
-      if (!stralloc_catb(sa, p, i)) return ENVELOPE_ENOMEM ;
+      if (i && !stralloc_catb(sa, p, i)) return ENVELOPE_ENOMEM ;
       taken += i ;
     }
     buffer_rseek(b, taken) ;

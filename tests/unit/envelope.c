@@ -25,7 +25,7 @@ static ssize_t chunkread (int fd, struct iovec const *v, unsigned int n)
   for (unsigned int i = 0 ; i < n && done < want ; i++)
   {
     size_t m = v[i].iov_len < want - done ? v[i].iov_len : want - done ;
-    memcpy(v[i].iov_base, src + srcpos + done, m) ;
+    if (m) memcpy(v[i].iov_base, src + srcpos + done, m) ;
     done += m ;
   }
   srcpos += done ;
