@@ -43,7 +43,7 @@ extern int envelope_addrcpt (stralloc *sa, char const *rcpt) ;
 extern int envelope_finish (stralloc *sa) ;
 extern int envelope_build (stralloc *sa, char const *sender, char const *const *rcpts, size_t n) ;
 
-/* Parse exactly len bytes; addrmax limits each address (ENVELOPE_ADDRMAX is qmail's). */
+/* Parse exactly len bytes; addrmax limits each address (ENVELOPE_ADDRMAX is the usual value). */
 extern int envelope_parse (envelope_t *env, char const *s, size_t len, size_t addrmax) ;
 
 /* The recipient after r (r must be one of env's, not the last). */
