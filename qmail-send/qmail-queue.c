@@ -1,0 +1,204 @@
+/* qmail-queue: the only way into the queue (doc/QUEUE.md). Message on fd 0, envelope on fd 1
+   ("F" sender NUL, "T" recipient NUL ..., NUL). Writes queue/pid/PID with the header and a
+   Received line, fsyncs it, renames it to queue/todo/S/ID, fsyncs that directory, then pokes
+   lock/trigger. Exits 0 only when the message is durable; otherwise one of qmail-queue(8)'s
+   codes (lib/exitcode.h) and one line on stderr. Setuid in a real install: trusts no env. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
+#include <skalibs/bytestr.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/iopause.h>
+#include <skalibs/sig.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include "date822.h"
+#include "envelope.h"
+#include "exitcode.h"
+#include "home.h"
+#include "queue.h"
+
+#define USAGE "qmail-queue < message 1< envelope"
+#define TIMEOUT 86400          /* a client that stalls for a day loses its message */
+#define ENVELOPE_TOTALMAX (16UL << 20)
+
+/* The deadline of the whole run: read by deadline_readv, the buffers' read function. */
+static tain deadline ;
+static char pidfn[8 + PID_FMT] = "pid/" ;
+static int pidfd = -1 ;
+
+static void die (int code, char const *what)
+{
+  int e = errno ;
+  if (pidfd >= 0) unlink(pidfn) ;  /* nobody has seen this file: removing it loses nothing */
+  errno = e ;
+  strerr_warnwsys(what) ;
+  _exit(code) ;
+}
+
+static ssize_t deadline_readv (int fd, struct iovec const *v, unsigned int n)
+{
+  iopause_fd x = { .fd = fd, .events = IOPAUSE_READ } ;
+  for (;;)
+  {
+    int r = iopause_g(&x, 1, &deadline) ;
+    if (r < 0) return -1 ;
+    if (!r) return (errno = ETIMEDOUT, -1) ;
+    r = fd_readv(fd, v, n) ;
+    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return r ;
+  }
+}
+
+static int readerr_code (void)
+{
+  return errno == ETIMEDOUT ? QQ_TIMEOUT : QQ_READ ;
+}
+
+static void received (stralloc *sa, pid_t pid, time_t now)
+{
+  char fmt[UINT64_FMT] ;
+  char date[DATE822_FMT] ;
+  uid_t uid = getuid() ;
+  struct passwd *pw = getpwuid(uid) ;
+  char const *how = 0 ;
+  if (pw && !strcmp(pw->pw_name, "qmaild")) how = "invoked from network" ;
+  else if (pw && !strcmp(pw->pw_name, "qmails")) how = "invoked for bounce" ;
+  else if (pw && !strcmp(pw->pw_name, "alias")) how = "invoked by alias" ;
+  if (!stralloc_cats(sa, "Received: (qmail ") || !stralloc_catb(sa, fmt, uint64_fmt(fmt, pid))) goto nomem ;
+  if (how ? !stralloc_cats(sa, " ") || !stralloc_cats(sa, how)
+          : !stralloc_cats(sa, " invoked by uid ") || !stralloc_catb(sa, fmt, uint64_fmt(fmt, uid))) goto nomem ;
+  if (!stralloc_cats(sa, "); ") || !stralloc_catb(sa, date, date822_fmt(date, now)) || !stralloc_cats(sa, "\n")) goto nomem ;
+  return ;
+ nomem:
+  die(QQ_NOMEM, "build Received line") ;
+}
+
+static void create_pidfile (pid_t pid)
+{
+  pidfn[4 + pid_fmt(pidfn + 4, pid)] = 0 ;
+  pidfd = open3(pidfn, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640) ;
+  if (pidfd < 0 && errno == EEXIST)  /* left by an earlier process with our pid, which is dead */
+  {
+    unlink(pidfn) ;
+    pidfd = open3(pidfn, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640) ;
+  }
+  if (pidfd < 0) die(QQ_QUEUEPID, "create queue/pid file") ;
+  if (fchmod(pidfd, 0640) < 0) die(QQ_QUEUEPID, "chmod queue/pid file") ;
+}
+
+/* Write the Received line and the message at offset QUEUE_RESERVE; returns the body length. */
+static uint64_t copy_message (stralloc *rcvd)
+{
+  char buf[65536] ;
+  uint64_t total = rcvd->len ;
+  struct iovec v = { .iov_base = buf, .iov_len = sizeof buf } ;
+  if (pwrite(pidfd, rcvd->s, rcvd->len, QUEUE_RESERVE) != (ssize_t)rcvd->len) die(QQ_WRITE, "write message") ;
+  if (lseek(pidfd, QUEUE_RESERVE + rcvd->len, SEEK_SET) < 0) die(QQ_WRITE, "seek in message") ;
+  for (;;)
+  {
+    ssize_t r = deadline_readv(0, &v, 1) ;
+    if (r < 0) die(readerr_code(), "read message") ;
+    if (!r) break ;
+    if (allwrite(pidfd, buf, r) != (size_t)r) die(QQ_WRITE, "write message") ;
+    total += r ;
+  }
+  return total ;
+}
+
+/* The envelope did not fit the reservation: move the body up to newoff, last chunk first. */
+static void move_body (uint64_t bodylen, uint64_t newoff)
+{
+  char buf[65536] ;
+  uint64_t left = bodylen ;
+  while (left)
+  {
+    size_t n = left < sizeof buf ? left : sizeof buf ;
+    left -= n ;
+    if (pread(pidfd, buf, n, QUEUE_RESERVE + left) != (ssize_t)n) die(QQ_WRITE, "reread message") ;
+    if (pwrite(pidfd, buf, n, newoff + left) != (ssize_t)n) die(QQ_WRITE, "write message") ;
+  }
+}
+
+static void read_envelope (stralloc *sa, envelope_t *env)
+{
+  char buf[4096] ;
+  buffer b = BUFFER_INIT(&deadline_readv, 1, buf, sizeof buf) ;
+  int r = envelope_read(&b, sa, ENVELOPE_TOTALMAX, ENVELOPE_ADDRMAX, env) ;
+  if (r == ENVELOPE_OK) return ;
+  if (r == ENVELOPE_EREAD) die(readerr_code(), "read envelope") ;
+  if (r == ENVELOPE_ENOMEM) die(QQ_NOMEM, "read envelope") ;
+  errno = EINVAL ;
+  strerr_warnw("bad envelope: ", envelope_strerror(r)) ;
+  if (pidfd >= 0) unlink(pidfn) ;
+  _exit(r == ENVELOPE_ETOOLONG ? QQ_ADDRTOOLONG : QQ_ENVELOPE) ;
+}
+
+static void commit (uint64_t id, unsigned int split)
+{
+  stralloc todo = STRALLOC_ZERO ;
+  int dirfd ;
+  if (fsync(pidfd) < 0) die(QQ_WRITE, "fsync message") ;   /* content on disk before it has a name */
+  if (!queue_path(&todo, "todo", id, split)) die(QQ_NOMEM, "build todo path") ;
+  if (rename(pidfn, todo.s) < 0) die(QQ_QUEUETODO, "rename into queue/todo") ;
+  pidfd = -1 ;  /* the name is gone: nothing to clean up any more */
+  todo.s[byte_rchr(todo.s, todo.len, '/')] = 0 ;
+  dirfd = open_read(todo.s) ;
+  /* The new name must be on disk before we exit 0: that exit is the client's 250. */
+  if (dirfd < 0 || fsync(dirfd) < 0) strerr_diefusys(QQ_QUEUETODO, "fsync ", todo.s) ;
+  fd_close(dirfd) ;
+  stralloc_free(&todo) ;
+}
+
+static void trigger (void)
+{
+  int fd = open2("lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC) ;
+  if (fd < 0) return ;  /* no qmail-send listening: it scans todo/ when it starts */
+  fd_write(fd, "", 1) ;
+  fd_close(fd) ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  stralloc hdr = STRALLOC_ZERO, envsa = STRALLOC_ZERO ;
+  envelope_t env = ENVELOPE_ZERO ;
+  struct stat st ;
+  unsigned int split ;
+  size_t bodyoff ;
+  uint64_t bodylen ;
+  pid_t pid = getpid() ;
+  time_t now = time(0) ;
+  PROG = "qmail-queue" ;
+  if (argc > 1) strerr_dieusage(QX_PERM, USAGE) ;
+  (void)argv ;
+  sig_ignore(SIGPIPE) ;
+  tain_now_g() ;
+  tain_addsec_g(&deadline, TIMEOUT) ;
+  if (chdir(home_dir()) < 0) die(QQ_HOME, "chdir to home") ;
+  if (chdir("queue") < 0) die(QQ_QUEUE, "chdir to queue") ;
+  if (!queue_split(&split)) die(QQ_CONFIG, "read queue/split") ;
+
+  create_pidfile(pid) ;
+  if (fstat(pidfd, &st) < 0) die(QQ_QUEUEPID, "stat queue/pid file") ;
+  received(&hdr, pid, now) ;
+  bodylen = copy_message(&hdr) ;
+  read_envelope(&envsa, &env) ;
+
+  hdr.len = 0 ;
+  if (!queuehdr_build(&hdr, now, getuid(), pid, &env, QUEUE_RESERVE, &bodyoff)) die(QQ_NOMEM, "build header") ;
+  if (bodyoff > QUEUE_RESERVE) move_body(bodylen, bodyoff) ;
+  if (pwrite(pidfd, hdr.s, hdr.len, 0) != (ssize_t)hdr.len) die(QQ_WRITE, "write header") ;
+  commit(st.st_ino, split) ;
+  trigger() ;
+  return 0 ;
+}
