@@ -21,11 +21,11 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
+#include "date822.h"
 #include "maildir.h"
 
 #define USAGE "maildir2mbox (with $MAILDIR, $MAIL and $MAILTMP set)"
 #define LOCK_TRIES 100
-#define CTIME_FMT (20 + UINT_FMT)
 
 typedef struct mbox_s mbox_t, *mbox_t_ref ;
 struct mbox_s
@@ -129,31 +129,12 @@ static void mbox_copyold (mbox_t *m)
   if (last != '\n') mbox_put(m, "\n", 1) ;
 }
 
-/* "Sat Nov 21 06:40:00 2026", as ctime(3) but in UTC; s has CTIME_FMT bytes.
-   TODO: switch to lib/date822 once it offers this format. */
-static size_t fmt_ctime (char *s, uint64_t t)
-{
-  static char const days[] = "SunMonTueWedThuFriSat" ;
-  static char const months[] = "JanFebMarAprMayJunJulAugSepOctNovDec" ;
-  time_t tt = (time_t)t ;
-  struct tm tm ;
-  if (tt < 0 || (uint64_t)tt != t || !gmtime_r(&tt, &tm)) { tt = 0 ; gmtime_r(&tt, &tm) ; }
-  memcpy(s, days + 3 * tm.tm_wday, 3) ;
-  memcpy(s + 4, months + 3 * tm.tm_mon, 3) ;
-  s[3] = s[7] = s[10] = s[19] = ' ' ;
-  s[13] = s[16] = ':' ;
-  s[8] = tm.tm_mday < 10 ? ' ' : '0' + tm.tm_mday / 10 ; s[9] = '0' + tm.tm_mday % 10 ;
-  s[11] = '0' + tm.tm_hour / 10 ; s[12] = '0' + tm.tm_hour % 10 ;
-  s[14] = '0' + tm.tm_min / 10 ; s[15] = '0' + tm.tm_min % 10 ;
-  s[17] = '0' + tm.tm_sec / 10 ; s[18] = '0' + tm.tm_sec % 10 ;
-  return 20 + uint_fmt(s + 20, (unsigned int)tm.tm_year + 1900) ;
-}
-
 /* "From SENDER DATE\n". SENDER comes from a first line "Return-Path: <addr>", else is
    MAILER-DAEMON; blanks and controls in it would split the From_ line, so they become '_'. */
 static void mbox_fromline (mbox_t *m, stralloc const *first, uint64_t t)
 {
-  char date[CTIME_FMT] ;
+  char date[DATE822_CTIME_FMT] ;
+  size_t datelen = date822_fmt_ctime(date, (time_t)t) ;
   char const *s = first->s ;
   size_t len = first->len, i = 12, end ;
   m->from.len = 0 ;
@@ -171,7 +152,8 @@ static void mbox_fromline (mbox_t *m, stralloc const *first, uint64_t t)
   if (m->from.len) mbox_put(m, m->from.s, m->from.len) ;
   else mbox_put(m, "MAILER-DAEMON", 13) ;
   mbox_put(m, " ", 1) ;
-  mbox_put(m, date, fmt_ctime(date, t)) ;
+  if (!datelen) datelen = date822_fmt_ctime(date, 0) ;  /* a name from outside years 1900-9999 */
+  mbox_put(m, date, datelen) ;
   mbox_put(m, "\n", 1) ;
 }
 
