@@ -1,0 +1,224 @@
+/* qmail-send: schedules deliveries, retries and bounces (doc/QUEUE.md). Runs in queue/ as
+   qmails and only reads message files; qmail-clean records every state change.
+   fds: 1 log; 3/4 jobs to / results from qmail-lspawn; 5/6 the same for qmail-rspawn (closed:
+   remote mail waits); 7/8 requests to / answers from qmail-clean; 9/10 commands to /
+   announcements from qmail-todo. Spawn protocol: job "slot\0id\0bodyoff\0sender\0recipient\0",
+   result "slot\0" + K (delivered), Z (deferred) or D (failed) + text + "\0".
+   Signals: ALRM retries everything now, HUP rereads control files, TERM finishes and exits 0. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/bytestr.h>
+#include <skalibs/direntry.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/iopause.h>
+#include <skalibs/selfpipe.h>
+#include <skalibs/sig.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include "cleanclient.h"
+#include "control.h"
+#include "exitcode.h"
+#include "home.h"
+#include "queue.h"
+#include "rewrite.h"
+#include "send-core.h"
+
+#define USAGE "qmail-send"
+#define PIDCLEAN 3600   /* seconds between requests to remove stale pid/ files */
+
+static int fd_isopen (int fd)
+{
+  return fcntl(fd, F_GETFD) >= 0 ;
+}
+
+void send_setup (send_t *s)
+{
+  for (int c = 0 ; c < 2 ; c++)
+  {
+    channel_t *ch = s->ch + c ;
+    int jfd = c ? 5 : 3 ;
+    if (!fd_isopen(jfd) || !fd_isopen(jfd + 1))
+    {
+      if (!c) strerr_dief(QX_TEMP, "no qmail-lspawn on fds 3 and 4: run me through qmail-start") ;
+      send_log_("info: no qmail-rspawn: remote mail stays queued") ;
+      continue ;
+    }
+    ch->jobfd = jfd ; ch->resultfd = jfd + 1 ;
+    ch->jobs = calloc(ch->concurrency, sizeof *ch->jobs) ;
+    if (!ch->jobs) strerr_diefusys(QX_TEMP, "allocate delivery slots") ;
+    if (coe(jfd) < 0 || coe(jfd + 1) < 0 || ndelay_on(jfd + 1) < 0) strerr_diefusys(QX_TEMP, "set up spawn descriptors") ;
+  }
+  if (!fd_isopen(7) || !fd_isopen(8)) strerr_dief(QX_TEMP, "no qmail-clean on fds 7 and 8: run me through qmail-start") ;
+  coe(7) ; coe(8) ;
+  cleanclient_init(&s->clean, 7, 8) ;
+  if (fd_isopen(9) && fd_isopen(10))
+  {
+    s->todofd = 9 ; s->announcefd = 10 ;
+    coe(9) ; coe(10) ; ndelay_on(10) ;
+  }
+  s->sigfd = selfpipe_init() ;
+  if (s->sigfd < 0) strerr_diefusys(QX_TEMP, "create selfpipe") ;
+  {
+    sigset_t set ;
+    sigemptyset(&set) ;
+    sigaddset(&set, SIGALRM) ; sigaddset(&set, SIGHUP) ; sigaddset(&set, SIGTERM) ;
+    if (!selfpipe_trapset(&set)) strerr_diefusys(QX_TEMP, "trap signals") ;
+  }
+  sig_ignore(SIGPIPE) ;
+  send_status(s) ;
+}
+
+static void signals (send_t *s)
+{
+  for (;;)
+  {
+    int sig = selfpipe_read() ;
+    if (sig <= 0)
+    {
+      if (sig < 0) strerr_diefusys(QX_TEMP, "read selfpipe") ;
+      return ;
+    }
+    if (sig == SIGALRM)
+    {
+      send_log_("alarm: retrying every message now") ;
+      heap_allnow(&s->ch[0].heap) ;
+      heap_allnow(&s->ch[1].heap) ;
+    }
+    else if (sig == SIGHUP)
+    {
+      char const *failed ;
+      int r ;
+      if (chdir("..") < 0) strerr_diefusys(QX_TEMP, "chdir to home") ;
+      r = rewrite_load(&s->rw, &failed) ;
+      if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;
+      if (r < 0) control_die(failed, r) ;
+      if (s->todofd >= 0) fd_write(s->todofd, "H", 1) ;
+      send_log_("hup: reread locals, virtualdomains, percenthack, envnoathost") ;
+    }
+    else if (sig == SIGTERM && !s->exiting)
+    {
+      send_log_("exiting: finishing the deliveries in progress") ;
+      s->exiting = 1 ;
+      fd_close(s->todofd) ;  /* qmail-todo exits at end of its input */
+      s->todofd = -1 ;
+    }
+  }
+}
+
+/* Read what a spawner wrote: records "slot\0" letter text "\0". */
+static void results (send_t *s, int c)
+{
+  channel_t *ch = s->ch + c ;
+  char buf[8192] ;
+  size_t pos = 0 ;
+  ssize_t r = fd_read(ch->resultfd, buf, sizeof buf) ;
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return ;
+  if (r <= 0) strerr_dief(QX_TEMP, c ? "qmail-rspawn" : "qmail-lspawn", " went away") ;
+  if (!stralloc_catb(&ch->in, buf, r)) strerr_diefusys(QX_TEMP, "allocate memory") ;
+  for (;;)
+  {
+    size_t a = byte_chr(ch->in.s + pos, ch->in.len - pos, 0), b ;
+    unsigned int slot ;
+    if (pos + a >= ch->in.len) break ;
+    b = byte_chr(ch->in.s + pos + a + 1, ch->in.len - pos - a - 1, 0) ;
+    if (pos + a + 1 + b >= ch->in.len) break ;
+    if (uint_scan(ch->in.s + pos, &slot) != a || slot >= ch->concurrency || !ch->jobs[slot].busy || !b)
+      strerr_dief(QX_BUG, "garbled result from qmail-", c ? "rspawn" : "lspawn") ;
+    send_result(s, c, slot, ch->in.s[pos + a + 1], ch->in.s + pos + a + 2) ;
+    pos += a + b + 2 ;
+  }
+  memmove(ch->in.s, ch->in.s + pos, ch->in.len - pos) ;
+  ch->in.len -= pos ;
+}
+
+/* Read qmail-todo's announcements: "ID\n" per new message in mess/. */
+static void announcements (send_t *s)
+{
+  char buf[4096] ;
+  size_t pos = 0 ;
+  ssize_t r = fd_read(s->announcefd, buf, sizeof buf) ;
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return ;
+  if (r <= 0)
+  {
+    if (!s->exiting) strerr_dief(QX_TEMP, "qmail-todo went away") ;
+    fd_close(s->announcefd) ;
+    s->announcefd = -1 ;
+    return ;
+  }
+  if (!stralloc_catb(&s->announce, buf, r)) strerr_diefusys(QX_TEMP, "allocate memory") ;
+  for (;;)
+  {
+    size_t n = byte_chr(s->announce.s + pos, s->announce.len - pos, '\n') ;
+    uint64_t id ;
+    if (pos + n >= s->announce.len) break ;
+    if (uint64_scan(s->announce.s + pos, &id) == n && id) send_load(s, id) ;
+    pos += n + 1 ;
+  }
+  memmove(s->announce.s, s->announce.s + pos, s->announce.len - pos) ;
+  s->announce.len -= pos ;
+}
+
+static uint64_t nextevent (send_t const *s, uint64_t now, uint64_t pidclean)
+{
+  uint64_t t = pidclean ;
+  for (int c = 0 ; c < 2 ; c++)
+  {
+    channel_t const *ch = s->ch + c ;
+    if (ch->jobfd >= 0 && ch->busy < ch->concurrency && ch->heap.n && ch->heap.v[0].when < t) t = ch->heap.v[0].when ;
+  }
+  if (s->nextbouncetry && s->nextbouncetry < t) t = s->nextbouncetry ;
+  return t > now ? t : now ;
+}
+
+void send_loop (send_t *s)
+{
+  uint64_t pidclean = 0 ;
+  for (;;)
+  {
+    iopause_fd x[4] ;
+    unsigned int n = 0, ich[2] = { 9, 9 }, itodo = 9 ;
+    uint64_t now = time(0) ;
+    tain deadline ;
+    if (now >= pidclean) { cleanclient_pidclean(&s->clean) ; pidclean = now + PIDCLEAN ; }
+    if (!s->exiting) send_start(s, now) ;
+    send_retrybounces(s, now) ;
+    if (s->exiting && !s->ch[0].busy && !s->ch[1].busy) return ;
+    x[n].fd = s->sigfd ; x[n++].events = IOPAUSE_READ ;
+    for (int c = 0 ; c < 2 ; c++)
+      if (s->ch[c].resultfd >= 0) { ich[c] = n ; x[n].fd = s->ch[c].resultfd ; x[n++].events = IOPAUSE_READ ; }
+    if (s->announcefd >= 0) { itodo = n ; x[n].fd = s->announcefd ; x[n++].events = IOPAUSE_READ ; }
+    tain_now_g() ;
+    tain_addsec_g(&deadline, nextevent(s, now, pidclean) - now) ;
+    if (iopause_g(x, n, &deadline) < 0 && errno != EINTR) strerr_diefusys(QX_TEMP, "iopause") ;
+    if (x[0].revents & IOPAUSE_READ) signals(s) ;
+    for (int c = 0 ; c < 2 ; c++)
+      if (ich[c] < n && x[ich[c]].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) results(s, c) ;
+    if (itodo < n && x[itodo].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) announcements(s) ;
+  }
+}
+
+int main (int argc, char const *const *argv)
+{
+  send_t s = SEND_ZERO ;
+  PROG = "qmail-send" ;
+  if (argc > 1) strerr_dieusage(QX_PERM, USAGE) ;
+  (void)argv ;
+  home_chdir() ;
+  send_config(&s) ;
+  if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;
+  if (!queue_split(&s.split)) strerr_diefusys(QX_TEMP, "read queue/split") ;
+  send_setup(&s) ;
+  send_scan(&s) ;
+  send_loop(&s) ;
+  return 0 ;
+}
