@@ -9,7 +9,6 @@
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/sig.h>
-#include <skalibs/skamisc.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include "date822.h"
@@ -177,6 +176,33 @@ static int startsnocase (char const *s, size_t len, char const *prefix)
   return 1 ;
 }
 
+/* Append the next line of b to sa, its newline included (the last line may lack it).
+   1 if something was read, 0 at end of input, -1 on a read error. */
+static int getline_ (buffer *b, stralloc *sa)
+{
+  size_t start = sa->len ;
+  for (;;)
+  {
+    struct iovec v[2] ;
+    if (buffer_isempty(b))
+    {
+      ssize_t r = buffer_fill(b) ;
+      if (r < 0) return -1 ;
+      if (!r) return sa->len > start ;
+    }
+    buffer_rpeek(b, v) ;
+    for (unsigned int i = 0 ; i < 2 ; i++)
+    {
+      char const *s = v[i].iov_base ;
+      char const *nl = v[i].iov_len ? memchr(s, '\n', v[i].iov_len) : 0 ;
+      size_t n = nl ? (size_t)(nl - s) + 1 : v[i].iov_len ;
+      if (!stralloc_catb(sa, s, n)) return -1 ;
+      buffer_rseek(b, n) ;
+      if (nl) return 1 ;
+    }
+  }
+}
+
 int qlocal_hasdtline (buffer *b, char const *dtline, size_t dtlen)
 {
   stralloc line = STRALLOC_ZERO ;
@@ -185,7 +211,7 @@ int qlocal_hasdtline (buffer *b, char const *dtline, size_t dtlen)
   {
     int r ;
     line.len = 0 ;
-    r = skagetln_loose(b, &line, '\n') ;
+    r = getline_(b, &line) ;
     if (r < 0) { found = -1 ; break ; }
     if (!r || (line.len == 1 && line.s[0] == '\n')) break ;
     if (line.len == dtlen && startsnocase(line.s, line.len, "delivered-to:") && !memcmp(line.s + 13, dtline + 13, dtlen - 13))
@@ -233,7 +259,7 @@ int qlocal_copy (buffer *out, buffer *b, int mbox, unsigned long long *written)
   {
     int r ;
     line.len = 0 ;
-    r = skagetln_loose(b, &line, '\n') ;
+    r = getline_(b, &line) ;
     if (r < 0) { e = QLOCAL_EREAD ; break ; }
     if (!r) break ;
     if (line.s[line.len - 1] != '\n' && !stralloc_catb(&line, "\n", 1)) { e = QLOCAL_EREAD ; break ; }
