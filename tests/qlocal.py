@@ -103,8 +103,11 @@ class World:
         e["QQ_DIR"] = self.qqdir
         for k in ("QQ_EXIT", "QQ_NOREAD", "DEFAULT", "NEWSENDER", "DTLINE", "RPLINE", "UFLINE"):
             e.pop(k, None)
-        if extra:
-            e.update(extra)
+        for k, v in (extra or {}).items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
         return e
 
     def spawn(self, argv, message, env=None, cwd=None, preexec_fn=None, asroot=False):
