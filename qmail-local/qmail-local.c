@@ -407,6 +407,12 @@ static void report (ql_t *q, pid_t qp)
    || !buffer_flush(buffer_1)) strerr_diefusys(111, "write to stdout") ;
 }
 
+static void ql_free (ql_t *q)
+{
+  stralloc *all[] = { &q->safeext, &q->qmail, &q->cmds, &q->recip, &q->dtline, &q->rpline, &q->ufline, &q->newsender, &q->fwd } ;
+  for (size_t i = 0 ; i < sizeof all / sizeof *all ; i++) stralloc_free(all[i]) ;
+}
+
 int main (int argc, char const *const *argv)
 {
   ql_t q = QL_ZERO ;
@@ -432,9 +438,12 @@ int main (int argc, char const *const *argv)
   if (!q.doit)
   {
     if (!buffer_flush(buffer_1)) strerr_diefusys(111, "write to stdout") ;
-    return 0 ;
   }
-  if (q.nfwd) qp = forward_all(&q) ;
-  report(&q, qp) ;
+  else
+  {
+    if (q.nfwd) qp = forward_all(&q) ;
+    report(&q, qp) ;
+  }
+  ql_free(&q) ;
   return 0 ;
 }
