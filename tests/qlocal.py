@@ -3,7 +3,7 @@ The programs run as an ordinary user: the current one, or when the tests run as 
 the system user qmtestu (created if missing) through setpriv. The built programs are copied to
 a scratch bin/ so that user can run them wherever the tree lives. A fake qmail-queue saves
 the message (fd 0) and envelope (fd 1) to files and exits with $QQ_EXIT."""
-import os, pwd, shutil, subprocess, tap
+import os, pwd, shutil, subprocess, tempfile, tap
 
 ROOT = os.geteuid() == 0
 PROGS = ("qmail-local", "preline", "forward", "bouncesaying", "condredirect", "except")
@@ -36,6 +36,8 @@ class World:
 
     def __init__(self):
         self.pw = account()
+        if ROOT:
+            tempfile.tempdir = "/tmp"  # qmtestu must reach the scratch directory, whatever $TMPDIR says
         self.top = tap.scratch()
         os.chmod(self.top, 0o755)
         self.bin = os.path.join(self.top, "bin")
