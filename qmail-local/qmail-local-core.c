@@ -311,6 +311,11 @@ static pid_t qq_spawn (int *m, int *e)
     qq = path.s ;
   }
   pid = fork() ;
+  if (pid < 0)
+  {
+    stralloc_free(&path) ;
+    return -1 ;
+  }
   if (!pid)
   {
     char const *argv[2] = { qq, 0 } ;
