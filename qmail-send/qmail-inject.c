@@ -162,11 +162,13 @@ static void field (inject_t *ij, stralloc const *f)
   }
 }
 
-/* Header fields up to a blank line (dropped), a line that is no field (kept in firstbody: the
-   body starts there), or the end of the input. */
-static void readheader (inject_t *ij, stralloc *firstbody)
+/* Header fields up to a blank line, a line that is no field (the body starts there), or the end
+   of the input. sep gets the blank line that ends the header as it was (LF or CRLF), or "\n"
+   when there was none, then that first body line. */
+static void readheader (inject_t *ij, stralloc *sep)
 {
   stralloc line = STRALLOC_ZERO, f = STRALLOC_ZERO ;
+  if (!stralloc_copys(sep, "\n")) dienomem() ;
   for (;;)
   {
     int r ;
@@ -181,8 +183,12 @@ static void readheader (inject_t *ij, stralloc *firstbody)
     }
     if (f.len) field(ij, &f) ;
     f.len = 0 ;
-    if ((line.len == 1 && line.s[0] == '\n') || (line.len == 2 && line.s[0] == '\r' && line.s[1] == '\n')) break ;
-    if (!inject_fieldname(line.s, line.len)) { if (!stralloc_copy(firstbody, &line)) dienomem() ; break ; }
+    if ((line.len == 1 && line.s[0] == '\n') || (line.len == 2 && line.s[0] == '\r' && line.s[1] == '\n'))
+    {
+      if (!stralloc_copy(sep, &line)) dienomem() ;
+      break ;
+    }
+    if (!inject_fieldname(line.s, line.len)) { if (!stralloc_cat(sep, &line)) dienomem() ; break ; }
     if (!stralloc_copy(&f, &line)) dienomem() ;
   }
   if (f.len) field(ij, &f) ;
@@ -404,8 +410,7 @@ int main (int argc, char const *const *argv)
   fromaddr(&from, &ij.hosts) ;
   envsender(&sender, &from, &ij, &o, now) ;
   addfields(&head, &bottom, &ij, &c, &o, &from, now) ;
-  if (!stralloc_cat(&head, &ij.header) || !stralloc_cat(&head, &bottom)
-   || !stralloc_catb(&head, "\n", 1) || !stralloc_cat(&head, &body)) dienomem() ;
+  if (!stralloc_cat(&head, &ij.header) || !stralloc_cat(&head, &bottom) || !stralloc_cat(&head, &body)) dienomem() ;
   if (o.print)
   {
     int w = writemessage(1, &head) ;
