@@ -54,6 +54,15 @@ struct conf_s
 } ;
 #define CONF_ZERO { STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO }
 
+static void conf_free (conf_t *c)
+{
+  stralloc_free(&c->defaulthost) ;
+  stralloc_free(&c->defaultdomain) ;
+  stralloc_free(&c->plusdomain) ;
+  stralloc_free(&c->idhost) ;
+  stralloc_free(&c->mft) ;
+}
+
 static char const *firstenv (char const *const *names)
 {
   for (; *names ; names++)
@@ -354,6 +363,12 @@ static pid_t spawnqueue (int *msgfd, int *envfd)
   return pid ;
 }
 
+static void printmessage (stralloc const *head)
+{
+  int w = writemessage(1, head) ;
+  if (w) strerr_diefusys(111, w == 'r' ? "read message" : "write message") ;
+}
+
 /* The envelope goes only after the whole message: qmail-queue commits nothing without it. */
 static void queue (stralloc const *head, stralloc const *sender, stralloc const *rcpts)
 {
@@ -411,13 +426,12 @@ int main (int argc, char const *const *argv)
   envsender(&sender, &from, &ij, &o, now) ;
   addfields(&head, &bottom, &ij, &c, &o, &from, now) ;
   if (!stralloc_cat(&head, &ij.header) || !stralloc_cat(&head, &bottom) || !stralloc_cat(&head, &body)) dienomem() ;
-  if (o.print)
-  {
-    int w = writemessage(1, &head) ;
-    if (w) strerr_diefusys(111, w == 'r' ? "read message" : "write message") ;
-    return 0 ;
-  }
-  if (!rcpts.len) strerr_dief(100, "no recipients") ;
-  queue(&head, &sender, &rcpts) ;
+  if (o.print) printmessage(&head) ;
+  else if (!rcpts.len) strerr_dief(100, "no recipients") ;
+  else queue(&head, &sender, &rcpts) ;
+  stralloc_free(&head) ; stralloc_free(&bottom) ; stralloc_free(&body) ;
+  stralloc_free(&from) ; stralloc_free(&sender) ; stralloc_free(&rcpts) ;
+  inject_free(&ij) ;
+  conf_free(&c) ;
   return 0 ;
 }
