@@ -13,9 +13,11 @@ struct token_s
   char type ;   /* 'a' atom, 'q' quoted string, 'l' domain literal, or the special character */
 } ;
 
+/* A NUL separates like a blank: an internal address never holds one (envelopes end records
+   with NUL). */
 static int isblank_ (char c)
 {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' ;
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || !c ;
 }
 
 /* RFC 5322 specials that end an atom; the stray closers ')' ']' and '\' count as atom text */

@@ -101,23 +101,30 @@ static char const *const *parseopts (int argc, char const *const *argv, opts_t *
   return argv + l.ind ;
 }
 
+static int validhost (stralloc const *sa)
+{
+  if (!sa->len) return 0 ;
+  for (size_t i = 0 ; i < sa->len ; i++)
+  {
+    unsigned char c = sa->s[i] ;
+    if (c <= ' ' || c == 127 || c == '@') return 0 ;
+  }
+  return 1 ;
+}
+
 /* A host from $qenv (qmail's name), else control/name, else control/me, else the literal name.
-   A value with blanks, controls or '@' is malformed. */
+   An empty value, or one with blanks, controls or '@', is malformed. */
 static void readhost (stralloc *sa, char const *name, char const *qenv)
 {
   char const *e = home_env_trusted() ? getenv(qenv) : 0 ;
   int r = CONTROL_ENV ;
   if (e && *e) { if (!stralloc_copys(sa, e) || !stralloc_0(sa)) dienomem() ; sa->len-- ; }
   else if ((r = control_readline(sa, name, name, CONTROL_ENVOK | CONTROL_ME)) < 0) control_die(name, r) ;
-  for (size_t i = 0 ; i <= sa->len ; i++)
-  {
-    unsigned char c = sa->s[i] ;
-    if (i < sa->len ? c > ' ' && c != 127 && c != '@' : i > 0) continue ;
-    if (e && *e) strerr_dief(111, "malformed value in $", qenv) ;
-    errno = EINVAL ;
-    if (r == CONTROL_DEFAULT) control_die("me", CONTROL_ERR_FILE) ;  /* the literal default is fine */
-    control_die(name, r == CONTROL_ENV ? CONTROL_ERR_ENV : CONTROL_ERR_FILE) ;
-  }
+  if (validhost(sa)) return ;
+  if (e && *e) strerr_dief(111, "malformed value in $", qenv) ;
+  errno = EINVAL ;
+  if (r == CONTROL_DEFAULT) control_die("me", CONTROL_ERR_FILE) ;  /* the literal default is valid */
+  control_die(name, r == CONTROL_ENV ? CONTROL_ERR_ENV : CONTROL_ERR_FILE) ;
 }
 
 /* $QMAILMFTFILE is read before the chdir: it names a file of the user's. */

@@ -111,6 +111,8 @@ static void spans (void)
   ok(addrlist_parse(&al, s, 2) == ADDRLIST_OK && addrlist_n(&al) == 1, "<>: one") ;
   a = addrlist_get(&al, 0) ;
   ok(a->angle && !a->textlen && a->start == 1 && a->end == 1, "<>: empty, inside the brackets") ;
+  ok(addrlist_parse(&al, "a\0b@c", 5) == ADDRLIST_OK && addrlist_n(&al) == 2, "a NUL separates like a blank") ;
+  is_str(addrlist_textof(&al, addrlist_get(&al, 1)), "b@c", "  and is in no address") ;
   is(addrlist_parse(&al, "a@b (x", 6), ADDRLIST_ECOMMENT, "reuse after success: error") ;
   is(addrlist_n(&al), 0, "and the earlier addresses are gone") ;
   addrlist_free(&al) ;
