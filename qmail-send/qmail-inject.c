@@ -298,15 +298,19 @@ static void addfields (stralloc *top, stralloc *bottom, inject_t const *ij, conf
 {
   static char const *const names[] = { "QMAILNAME", "MAILNAME", "NAME", 0 } ;
   int resent = !!(ij->seen & INJECT_SEEN_RESENT) ;
-  unsigned int seen = resent ? ij->seen / INJECT_SEEN_RDATE : ij->seen ;  /* R bits lined up */
+  unsigned int seen = ij->seen ;
   stralloc *sa = resent ? top : bottom ;
   char unique[17] ;
   random_name(unique, sizeof unique - 1) ;
   unique[sizeof unique - 1] = 0 ;
-  if (!(seen & INJECT_SEEN_DATE) && !inject_datefield(sa, resent ? "Resent-Date" : "Date", now)) strerr_diefusys(111, "format the date") ;
-  if (!(seen & INJECT_SEEN_MSGID) && !inject_msgidfield(sa, resent ? "Resent-Message-ID" : "Message-ID", now, getpid(), unique, c->idhost.s)) dienomem() ;
-  if (!(seen & INJECT_SEEN_FROM) && !inject_fromfield(sa, resent ? "Resent-From" : "From", from->s, firstenv(names), letter(o, 'c'))) dienomem() ;
-  if (!(seen & INJECT_SEEN_TOCC) && !stralloc_cats(sa, resent ? "Resent-Cc: recipient list not shown: ;\n" : "Cc: recipient list not shown: ;\n")) dienomem() ;
+  if (!(seen & (resent ? INJECT_SEEN_RDATE : INJECT_SEEN_DATE))
+   && !inject_datefield(sa, resent ? "Resent-Date" : "Date", now)) strerr_diefusys(111, "format the date") ;
+  if (!(seen & (resent ? INJECT_SEEN_RMSGID : INJECT_SEEN_MSGID))
+   && !inject_msgidfield(sa, resent ? "Resent-Message-ID" : "Message-ID", now, getpid(), unique, c->idhost.s)) dienomem() ;
+  if (!(seen & (resent ? INJECT_SEEN_RFROM : INJECT_SEEN_FROM))
+   && !inject_fromfield(sa, resent ? "Resent-From" : "From", from->s, firstenv(names), letter(o, 'c'))) dienomem() ;
+  if (!(seen & (resent ? INJECT_SEEN_RTOCC : INJECT_SEEN_TOCC))
+   && !stralloc_cats(sa, resent ? "Resent-Cc: recipient list not shown: ;\n" : "Cc: recipient list not shown: ;\n")) dienomem() ;
   if (!resent && !(seen & INJECT_SEEN_MFT) && c->mft.len)
   {
     int listed = 0 ;
