@@ -423,6 +423,7 @@ int main (int argc, char const *const *argv)
   stralloc from = STRALLOC_ZERO, sender = STRALLOC_ZERO, rcpts = STRALLOC_ZERO ;
   time_t now = time(0) ;
   PROG = "qmail-inject" ;
+  if (!argc) strerr_dieusage(100, USAGE) ;
   argv = parseopts(argc, argv, &o) ;
   if (!fd_sanitize()) strerr_diefusys(111, "open the standard file descriptors") ;
   if (!sig_ignore(SIGPIPE)) strerr_diefusys(111, "ignore SIGPIPE") ;

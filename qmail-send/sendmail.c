@@ -70,7 +70,8 @@ int main (int argc, char const *const *argv)
   char const **args ;
   size_t n = 0 ;
   PROG = "sendmail" ;
-  if (argc && !strcmp(basename_(argv[0]), "mailq")) o.mode = MODE_QUEUE ;
+  if (!argc) strerr_dieusage(100, USAGE) ;
+  if (!strcmp(basename_(argv[0]), "mailq")) o.mode = MODE_QUEUE ;
   else argv = parseopts(argc, argv, &o) ;
   if (o.mode == MODE_QUEUE) execbin("qmail-qread", (char const *const[]){ "qmail-qread", 0 }) ;
   if (o.mode == MODE_SMTP) execbin("qmail-smtpd", (char const *const[]){ "qmail-smtpd", 0 }) ;
