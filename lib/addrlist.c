@@ -116,13 +116,14 @@ static int addaddr (walk_t *w, size_t first, size_t last, size_t spanend, addrli
   a->comma = w->sep || !genalloc_len(addrlist_addr_t, &w->al->addrs) ? ADDRLIST_NOCOMMA : w->lastend ;
   a->group = !!w->ingroup ;
   a->hasat = 0 ;
+  a->at = a->end ;
   for (size_t i = first ; i < last ; i++)
   {
     token_t const *t = w->t + i ;
     int r = t->type == 'q' ? unquote(text, w->s + t->start, t->end - t->start)
                            : stralloc_catb(text, w->s + t->start, t->end - t->start) ;
     if (!r) return ADDRLIST_ENOMEM ;
-    if (t->type == '@') { a->hasat = 1 ; a->domain = text->len - a->text ; }
+    if (t->type == '@') { a->hasat = 1 ; a->domain = text->len - a->text ; a->at = t->end ; }
   }
   a->textlen = text->len - a->text ;
   if (!a->hasat) a->domain = a->textlen ;
@@ -146,7 +147,7 @@ static int angleaddr (walk_t *w, size_t lt, size_t *next)
   if (gt == w->n) return ADDRLIST_EANGLE ;
   a.routestart = w->t[lt].end ;
   a.routeend = first > lt + 1 ? w->t[first - 1].end : a.routestart ;
-  a.start = first < gt ? w->t[first].start : w->t[lt].end ;
+  a.start = first < gt ? w->t[first].start : a.routeend ;
   a.end = first < gt ? w->t[gt - 1].end : a.start ;
   a.angle = 1 ;
   *next = gt + 1 ;

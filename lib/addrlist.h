@@ -26,6 +26,7 @@ struct addrlist_addr_s
 {
   size_t start, end ;             /* first to last byte of its tokens in s; start == end for "<>" */
   size_t routestart, routeend ;   /* a source route "@a,@b:" inside "<>", to drop; equal if none */
+  size_t at ;                     /* just after its last '@' in s, or end if it has none */
   size_t comma ;                  /* where a missing separating comma belongs, or ADDRLIST_NOCOMMA */
   size_t text ;                   /* offset of the internal form in the list's text, NUL-terminated */
   size_t textlen ;

@@ -128,7 +128,8 @@ static int rewriteone (stralloc *sa, char const *s, size_t *pos, addrlist_t cons
   if (a->angle && !a->textlen) return 1 ;
   /* a '+' that is not the last byte of the field text (a quoted domain) is left alone */
   if (q == Q_PLUS && s[a->end - 1] != '+') q = Q_KEEP ;
-  if (!copyto(sa, s, pos, q == Q_PLUS ? a->end - 1 : a->end)) return 0 ;
+  /* an empty host may still be written as empty quoted strings: they make way for defaulthost */
+  if (!copyto(sa, s, pos, q == Q_PLUS ? a->end - 1 : q == Q_ADDHOST ? a->at : a->end)) return 0 ;
   *pos = a->end ;
   return qualsuffix(sa, q, dlen, h) ;
 }

@@ -69,6 +69,7 @@ static void forms (void)
   parses("<@r1,@r2:jane@x.y>", "<{@r1,@r2:}jane@x.y", "source route") ;
   parses("Jane <  @r1 : jane @ x >", "<{  @r1 :}jane@x", "source route with blanks") ;
   parses("<>", "<", "null address") ;
+  parses("<a:>", "<{a:}", "a route before nothing: the null address") ;
   parses("A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;", "g<c@a.test|gjoe@where.test|g<jdoe@one.test", "RFC 5322 A.1.3 group") ;
   parses("undisclosed-recipients: ;", "", "empty group") ;
   parses("undisclosed: ;, a@b", "a@b", "address after a group") ;
@@ -132,10 +133,46 @@ static void errors (void)
   is_str(addrlist_errstr(42), "unknown error", "errstr of an unknown code") ;
 }
 
+/* Random lists from an alphabet rich in specials: the parser never fails but with an error code,
+   and the spans of rewriting in place stay ordered, inside the input, and never overlap. */
+static void random_lists (void)
+{
+  static char const alphabet[] = "ab.@,;:<>()\"[] \\\n+" ;
+  addrlist_t al = ADDRLIST_ZERO ;
+  unsigned long seed = 12345 ;
+  unsigned int bad = 0, parsed = 0 ;
+  for (unsigned int n = 0 ; n < 20000 ; n++)
+  {
+    char s[40] ;
+    size_t len = n % sizeof s, pos = 0 ;
+    int r ;
+    for (size_t i = 0 ; i < len ; i++)
+    {
+      seed = seed * 6364136223846793005UL + 1442695040888963407UL ;
+      s[i] = alphabet[(seed >> 33) % (sizeof alphabet - 1)] ;
+    }
+    r = addrlist_parse(&al, s, len) ;
+    if (r) { if (r > 0 || r < ADDRLIST_EANGLE) bad++ ; continue ; }
+    parsed++ ;
+    for (size_t i = 0 ; i < addrlist_n(&al) ; i++)
+    {
+      addrlist_addr_t const *a = addrlist_get(&al, i) ;
+      if (a->comma != ADDRLIST_NOCOMMA) { if (a->comma < pos || a->comma > a->routestart) bad++ ; }
+      if (a->routestart < pos || a->routestart > a->routeend || a->routeend > a->start || a->start > a->end || a->end > len
+          || a->domain > a->textlen || strlen(addrlist_textof(&al, a)) != a->textlen) bad++ ;
+      pos = a->end ;
+    }
+  }
+  is(bad, 0, "random lists: spans ordered and inside the input, known error codes") ;
+  ok(parsed > 2000, "random lists: many of them parse") ;
+  addrlist_free(&al) ;
+}
+
 int main (void)
 {
   forms() ;
   spans() ;
   errors() ;
+  random_lists() ;
   return tap_done() ;
 }

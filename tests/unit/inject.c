@@ -213,6 +213,52 @@ static void verps (void)
   verp("", 1, 1, "", "null sender unchanged") ;
 }
 
+/* The envelope forms of s, joined by '|'; 0 if s does not parse. */
+static int forms (stralloc *out, addrlist_t *al, char const *s, size_t len)
+{
+  out->len = 0 ;
+  if (addrlist_parse(al, s, len)) return 0 ;
+  for (size_t i = 0 ; i < addrlist_n(al) ; i++)
+  {
+    inject_address(out, al, addrlist_get(al, i), &hosts) ;
+    out->s[out->len - 1] = '|' ;
+  }
+  return stralloc_0(out) ;
+}
+
+/* Random lists: rewriting in place gives a list with the same envelope addresses, and
+   rewriting it again changes nothing. */
+static void random_rewrites (void)
+{
+  static char const alphabet[] = "ab.@,;:<>()\" +[]" ;
+  addrlist_t al = ADDRLIST_ZERO ;
+  stralloc once = STRALLOC_ZERO, twice = STRALLOC_ZERO, f1 = STRALLOC_ZERO, f2 = STRALLOC_ZERO ;
+  unsigned long seed = 777 ;
+  unsigned int bad = 0, tried = 0 ;
+  for (unsigned int n = 0 ; n < 20000 ; n++)
+  {
+    char s[30] ;
+    size_t len = n % sizeof s ;
+    for (size_t i = 0 ; i < len ; i++)
+    {
+      seed = seed * 6364136223846793005UL + 1442695040888963407UL ;
+      s[i] = alphabet[(seed >> 33) % (sizeof alphabet - 1)] ;
+    }
+    if (!forms(&f1, &al, s, len)) continue ;
+    tried++ ;
+    once.len = twice.len = 0 ;
+    if (!inject_rewrite(&once, s, len, &al, &hosts) || !forms(&f2, &al, once.s, once.len) || strcmp(f1.s, f2.s)
+     || !inject_rewrite(&twice, once.s, once.len, &al, &hosts) || twice.len != once.len || memcmp(twice.s, once.s, once.len))
+    {
+      if (!bad++) printf("# [%.*s] -> [%.*s]: %s / %s\n", (int)len, s, (int)once.len, once.s, f1.s, f2.len ? f2.s : "") ;
+    }
+  }
+  is(bad, 0, "random lists: rewriting keeps the addresses and is idempotent") ;
+  ok(tried > 2000, "random lists: many parse") ;
+  stralloc_free(&once) ; stralloc_free(&twice) ; stralloc_free(&f1) ; stralloc_free(&f2) ;
+  addrlist_free(&al) ;
+}
+
 int main (void)
 {
   fieldnames() ;
@@ -222,5 +268,6 @@ int main (void)
   generated() ;
   lists() ;
   verps() ;
+  random_rewrites() ;
   return tap_done() ;
 }
