@@ -1,6 +1,7 @@
 /* qmail-inject-core.c: which header fields qmail-inject reads, deletes and rewrites, the
    rewriting of addresses (qmail-header(5), qmail-inject(8) CONTROL FILES), and the fields it adds. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <skalibs/types.h>
@@ -296,18 +297,67 @@ int inject_inlist (char const *list, size_t len, char const *addr)
   return 0 ;
 }
 
-int inject_hasrcpt (char const *list, size_t len, char const *addr)
+static int samercpt (char const *a, char const *b)
+{
+  char const *da, *db ;
+  size_t dalen, dblen, alen = strlen(a), blen = strlen(b) ;
+  size_t la = address_split(a, alen, &da, &dalen), lb = address_split(b, blen, &db, &dblen) ;
+  return la == lb && !memcmp(a, b, la) && !da == !db && (!da || address_domainequal(da, dalen, db, dblen)) ;
+}
+
+/* FNV-1a of the local part as is and the domain in lower case */
+static size_t rcpthash (char const *addr)
 {
   char const *d ;
-  size_t dlen, alen = strlen(addr), llen = address_split(addr, alen, &d, &dlen) ;
-  for (size_t i = 0 ; i < len ; i += strlen(list + i) + 1)
+  size_t dlen, len = strlen(addr), llen = address_split(addr, len, &d, &dlen) ;
+  size_t h = 2166136261u ;
+  for (size_t i = 0 ; i < len ; i++)
   {
-    char const *d2 ;
-    size_t dlen2, len2 = strlen(list + i), llen2 = address_split(list + i, len2, &d2, &dlen2) ;
-    if (llen2 == llen && !memcmp(list + i, addr, llen) && !d2 == !d
-        && (!d || address_domainequal(d, dlen, d2, dlen2))) return 1 ;
+    unsigned char c = addr[i] ;
+    if (i > llen && c >= 'A' && c <= 'Z') c += 32 ;
+    h = (h ^ c) * 16777619u ;
   }
-  return 0 ;
+  return h ;
+}
+
+static size_t *rcptslot (inject_rcpts_t const *r, char const *addr)
+{
+  size_t i = rcpthash(addr) & (r->cap - 1) ;
+  while (r->slots[i] && !samercpt(r->list.s + r->slots[i] - 1, addr)) i = (i + 1) & (r->cap - 1) ;
+  return r->slots + i ;
+}
+
+static int rcptgrow (inject_rcpts_t *r)
+{
+  inject_rcpts_t bigger = *r ;
+  bigger.cap = r->cap ? r->cap * 2 : 64 ;
+  bigger.slots = calloc(bigger.cap, sizeof *bigger.slots) ;
+  if (!bigger.slots) return 0 ;
+  for (size_t i = 0 ; i < r->cap ; i++)
+    if (r->slots[i]) *rcptslot(&bigger, r->list.s + r->slots[i] - 1) = r->slots[i] ;
+  free(r->slots) ;
+  *r = bigger ;
+  return 1 ;
+}
+
+int inject_rcpts_add (inject_rcpts_t *r, char const *addr)
+{
+  size_t *slot ;
+  if (2 * (r->n + 1) > r->cap && !rcptgrow(r)) return 0 ;
+  slot = rcptslot(r, addr) ;
+  if (*slot) return 2 ;
+  *slot = r->list.len + 1 ;
+  if (!stralloc_catb(&r->list, addr, strlen(addr) + 1)) return (*slot = 0) ;
+  r->n++ ;
+  return 1 ;
+}
+
+void inject_rcpts_free (inject_rcpts_t *r)
+{
+  stralloc_free(&r->list) ;
+  free(r->slots) ;
+  r->slots = 0 ;
+  r->cap = r->n = 0 ;
 }
 
 int inject_verp (stralloc *sa, char const *sender, int m, int r, time_t t, pid_t pid)

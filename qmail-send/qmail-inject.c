@@ -212,13 +212,13 @@ static void readheader (inject_t *ij, stralloc *sep)
   stralloc_free(&f) ;
 }
 
-static void addrcpt (stralloc *rcpts, char const *addr)
+static void addrcpt (inject_rcpts_t *rcpts, char const *addr)
 {
   if (strlen(addr) > ENVELOPE_ADDRMAX) strerr_dief(100, "address too long: ", addr) ;
-  if (!inject_hasrcpt(rcpts->s, rcpts->len, addr) && !stralloc_catb(rcpts, addr, strlen(addr) + 1)) dienomem() ;
+  if (!inject_rcpts_add(rcpts, addr)) dienomem() ;
 }
 
-static void addargs (stralloc *rcpts, inject_t *ij, char const *const *args)
+static void addargs (inject_rcpts_t *rcpts, inject_t *ij, char const *const *args)
 {
   stralloc a = STRALLOC_ZERO ;
   for (; *args ; args++)
@@ -238,7 +238,7 @@ static void addargs (stralloc *rcpts, inject_t *ij, char const *const *args)
   stralloc_free(&a) ;
 }
 
-static void recipients (stralloc *rcpts, inject_t *ij, opts_t const *o, char const *const *args)
+static void recipients (inject_rcpts_t *rcpts, inject_t *ij, opts_t const *o, char const *const *args)
 {
   unsigned int from = o->from ? o->from : *args ? R_ARGS : R_HEADER ;
   stralloc const *h = ij->seen & INJECT_SEEN_RESENT ? &ij->resentrcpts : &ij->rcpts ;
@@ -420,7 +420,8 @@ int main (int argc, char const *const *argv)
   conf_t c = CONF_ZERO ;
   inject_t ij = INJECT_ZERO ;
   stralloc head = STRALLOC_ZERO, bottom = STRALLOC_ZERO, body = STRALLOC_ZERO ;
-  stralloc from = STRALLOC_ZERO, sender = STRALLOC_ZERO, rcpts = STRALLOC_ZERO ;
+  stralloc from = STRALLOC_ZERO, sender = STRALLOC_ZERO ;
+  inject_rcpts_t rcpts = INJECT_RCPTS_ZERO ;
   time_t now = time(0) ;
   PROG = "qmail-inject" ;
   if (!argc) strerr_dieusage(100, USAGE) ;
@@ -439,10 +440,11 @@ int main (int argc, char const *const *argv)
   addfields(&head, &bottom, &ij, &c, &o, &from, now) ;
   if (!stralloc_cat(&head, &ij.header) || !stralloc_cat(&head, &bottom) || !stralloc_cat(&head, &body)) dienomem() ;
   if (o.print) printmessage(&head) ;
-  else if (!rcpts.len) strerr_dief(100, "no recipients") ;
-  else queue(&head, &sender, &rcpts) ;
+  else if (!rcpts.n) strerr_dief(100, "no recipients") ;
+  else queue(&head, &sender, &rcpts.list) ;
   stralloc_free(&head) ; stralloc_free(&bottom) ; stralloc_free(&body) ;
-  stralloc_free(&from) ; stralloc_free(&sender) ; stralloc_free(&rcpts) ;
+  stralloc_free(&from) ; stralloc_free(&sender) ;
+  inject_rcpts_free(&rcpts) ;
   inject_free(&ij) ;
   conf_free(&c) ;
   return 0 ;

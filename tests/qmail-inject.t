@@ -132,6 +132,10 @@ is_(env, envelope("u@" + DH, "a@example.org", "b@example.org", "c@example.org", 
 rc, err, msg, env = inject(["-a"], src)
 is_(rc, 100, "-a without arguments: no recipients, exit 100")
 
+many = ["user%d@example.org" % i for i in range(20000)]
+rc, err, msg, env = inject(["-H"] + many[10000:] + many[:100], ("To: " + ",\n ".join(many[:10000]) + "\n\n").encode())
+is_(env, envelope("u@" + DH, *many), "20,000 recipients from header and arguments, 100 duplicates dropped, order kept")
+
 # -- address rewriting: defaulthost, defaultdomain, plusdomain, source routes, missing commas
 src = (b"To: joe, fred@silverton (Fred), Eric <eric@mammoth.cs+>, <@relay.example:route@r.example.org>\n"
        b"Cc: djb dan@box\nReply-To: me\nSubject: rules\n\n")

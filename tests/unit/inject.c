@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <skalibs/stralloc.h>
+#include <skalibs/types.h>
 #include "addrlist.h"
 #include "../../qmail-send/qmail-inject-core.h"
 #include "../tap.h"
@@ -191,9 +192,32 @@ static void lists (void)
   ok(inject_inlist(l, sizeof l - 1, "LIST@example.org"), "inlist: case-insensitive") ;
   ok(!inject_inlist(l, sizeof l - 1, "list@example.org.x"), "inlist: whole address") ;
   ok(!inject_inlist(l, 0, "list@example.org"), "inlist: empty list") ;
-  ok(inject_hasrcpt(l, sizeof l - 1, "list@example.org"), "hasrcpt: domain without case") ;
-  ok(!inject_hasrcpt(l, sizeof l - 1, "LIST@example.org"), "hasrcpt: local part exact") ;
-  ok(!inject_hasrcpt(l, sizeof l - 1, "other"), "hasrcpt: no domain differs from one") ;
+}
+
+static void rcptset (void)
+{
+  inject_rcpts_t r = INJECT_RCPTS_ZERO ;
+  char buf[40] ;
+  int dup = 0, added = 0 ;
+  is(inject_rcpts_add(&r, "list@Example.ORG"), 1, "rcpts: added") ;
+  is(inject_rcpts_add(&r, "list@example.org"), 2, "rcpts: domain without case") ;
+  is(inject_rcpts_add(&r, "LIST@example.org"), 1, "rcpts: local part exact") ;
+  is(inject_rcpts_add(&r, "list"), 1, "rcpts: no domain differs from one") ;
+  is(inject_rcpts_add(&r, "list"), 2, "rcpts: no domain twice") ;
+  is(inject_rcpts_add(&r, ""), 1, "rcpts: empty address") ;
+  ok(r.list.len == 40 && !memcmp(r.list.s, "list@Example.ORG\0LIST@example.org\0list\0\0", 40), "rcpts: in order, first spelling kept") ;
+  is(r.n, 4, "rcpts: count") ;
+  for (unsigned int i = 0 ; i < 20000 ; i++)
+  {
+    size_t n = 0 ;
+    memcpy(buf, "u", 1) ; n = 1 ;
+    n += uint_fmt(buf + n, i % 10000) ;
+    memcpy(buf + n, i < 10000 ? "@a.example" : "@A.EXAMPLE", 11) ;
+    switch (inject_rcpts_add(&r, buf)) { case 1 : added++ ; break ; case 2 : dup++ ; break ; }
+  }
+  ok(added == 10000 && dup == 10000 && r.n == 10004, "rcpts: 20,000 adds through growth, half duplicates") ;
+  ok(!strcmp(r.list.s + r.list.len - 16, "u9999@a.example"), "rcpts: the last one at the end") ;
+  inject_rcpts_free(&r) ;
 }
 
 static void verp (char const *sender, int m, int r, char const *want, char const *name)
@@ -267,6 +291,7 @@ int main (void)
   header() ;
   generated() ;
   lists() ;
+  rcptset() ;
   verps() ;
   random_rewrites() ;
   return tap_done() ;
