@@ -143,8 +143,12 @@ static int home_ok (opts_t const *o, char const *user, char const *home, uint32_
       strerr_diefusys(111, "stat ", home) ;
     there = 0 ;
   }
-  if (there && !S_ISDIR(st.st_mode)) there = 0 ;
   if (!there && o->home == HOME_STOP) strerr_dief(111, "home directory of ", user, " does not exist: ", home) ;
+  if (there && !S_ISDIR(st.st_mode))
+  {
+    if (o->home == HOME_STOP) strerr_dief(111, "home directory of ", user, " is not a directory: ", home) ;
+    there = 0 ;
+  }
   return there && st.st_uid == uid ;
 }
 
