@@ -30,7 +30,7 @@ int main (int argc, char const *const *argv)
   r = assign_passwd(&a, local) ;
   if (!r) r = assign_catchall(&a, local, ASSIGN_ALIAS) ;
   if (r < 0) strerr_diefusys(111, "look up the account in charge of ", local) ;
-  if (!r) strerr_dief(100, "no account in charge of ", local, " and no account ", ASSIGN_ALIAS) ;
+  if (!r) strerr_dief(100, "no account in charge of ", *local ? local : "the empty address", " and no account ", ASSIGN_ALIAS) ;
   if (allwrite(1, a.sa.s, a.sa.len) < a.sa.len) strerr_diefusys(111, "write to stdout") ;
   assign_free(&a) ;
   return 0 ;

@@ -83,6 +83,12 @@ static void table_index (table_t *t)
     qsort(t->sorted.s, genalloc_len(char const *, &t->sorted), sizeof(char const *), &keycmp) ;
 }
 
+static void table_free (table_t *t)
+{
+  stralloc_free(&t->sa) ;
+  genalloc_free(char const *, &t->sorted) ;
+}
+
 static char const *table_find (table_t const *t, char const *key)
 {
   char const *const *p ;
@@ -329,5 +335,8 @@ int main (int argc, char const *const *argv)
   append(&c.out) ;
   if (!stralloc_catb(&c.out, ".\n", 2)) die_nomem() ;
   if (allwrite(1, c.out.s, c.out.len) < c.out.len) strerr_diefusys(111, "write to stdout") ;
+  table_free(&c.include) ; table_free(&c.exclude) ; table_free(&c.mailnames) ; table_free(&c.accepted) ;
+  stralloc_free(&c.out) ;
+  stralloc_free(&in) ;
   return 0 ;
 }

@@ -30,7 +30,7 @@ def catchall(local):
             return 0, fields(pw, "-", local), b""
     except KeyError:
         pass
-    return 100, b"", b"qmail-getpw: fatal: no account in charge of %s and no account alias\n" % local.encode()
+    return 100, b"", b"qmail-getpw: fatal: no account in charge of %s and no account alias\n" % (local.encode() or b"the empty address")
 
 
 def check(local, want, name, wrap=()):
