@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <skalibs/allreadwrite.h>
 #include <skalibs/cdb.h>
 #include <skalibs/cdbmake.h>
@@ -204,6 +205,35 @@ static void test_foreign (char const *path)
   cdb_free(&c) ;
 }
 
+/* assign_lookup on users/cdb: a damaged file is trouble, never "no such user" */
+static void test_truncated (void)
+{
+  assign_t a = ASSIGN_ZERO ;
+  stralloc full = STRALLOC_ZERO ;
+  size_t line ;
+  char const *why ;
+  static size_t const cuts[] = { 0, 100, 2048, 2060 } ;
+  if (mkdir("users", 0755) == -1) exit(111) ;
+  is(make("users/cdb", "=joe:joe:507:100:/home/joe:::\n+:alias:1:1:/a:-::\n.\n", &line, &why), 1, "users/cdb written") ;
+  is(assign_lookup(&a, "joe"), 1, "assign_lookup reads users/cdb") ;
+  is(a.source, ASSIGN_EXACT, "exact") ;
+  is(assign_lookup(&a, "Bill"), 1, "the catch-all") ;
+  is_str(assign_ext(&a), "Bill", "catch-all ext") ;
+  if (!openslurpclose(&full, "users/cdb")) exit(111) ;
+  for (size_t i = 0 ; i < sizeof cuts / sizeof *cuts ; i++)
+  {
+    char name[64] ;
+    if (!openwritenclose_unsafe("users/cdb", full.s, cuts[i])) exit(111) ;
+    errno = 0 ;
+    snprintf(name, sizeof name, "users/cdb cut to %zu bytes: an error", cuts[i]) ;
+    is(assign_lookup(&a, "joe"), -1, name) ;
+  }
+  unlink("users/cdb") ;
+  rmdir("users") ;
+  stralloc_free(&full) ;
+  assign_free(&a) ;
+}
+
 static void test_passwd (void)
 {
   assign_t a = ASSIGN_ZERO ;
@@ -226,6 +256,7 @@ int main (int argc, char const *const *argv)
   test_lookups("t.cdb") ;
   test_malformed("t.cdb") ;
   test_foreign("t.cdb") ;
+  test_truncated() ;
   test_passwd() ;
   unlink("t.cdb") ;
   chdir("/") ;
