@@ -76,6 +76,7 @@ doc/%.0: doc/%.8
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/man/man1 $(DESTDIR)$(PREFIX)/man/man5 $(DESTDIR)$(PREFIX)/man/man8
 	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(PREFIX)/bin/ || exit 1; done
+	if [ -x qmail-send/sendmail ]; then ln -sf sendmail $(DESTDIR)$(PREFIX)/bin/mailq; fi
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/man/man$$s/ || exit 1; done
 
 clean:

@@ -37,6 +37,7 @@ struct ql_s
   stralloc safeext, qmail, cmds, recip, dtline, rpline, ufline, newsender, fwd ;
   size_t nfwd ;
   unsigned long long msgsize ;
+  off_t base ;            /* where the message starts in fd 0: qmail-lspawn gives the queue file */
   unsigned int nfile, nprog ;
 } ;
 #define QL_ZERO { .doit = 1, .safeext = STRALLOC_ZERO, .qmail = STRALLOC_ZERO, .cmds = STRALLOC_ZERO, \
@@ -178,10 +179,30 @@ static void set_env (ql_t *q)
   stralloc_free(&sa) ;
 }
 
-static void rewind_message (buffer *b, char *buf, size_t len)
+static void rewind_to (off_t base)
 {
-  if (lseek(0, 0, SEEK_SET) < 0) strerr_diefusys(111, "rewind the message (fd 0 must be a file)") ;
+  if (lseek(0, base, SEEK_SET) < 0) strerr_diefusys(111, "rewind the message (fd 0 must be a file)") ;
+}
+
+static void rewind_message (ql_t const *q, buffer *b, char *buf, size_t len)
+{
+  rewind_to(q->base) ;
   buffer_init(b, &buffer_read, 0, buf, len) ;
+}
+
+/* Programs may rewind their stdin to 0 (qmail's own condredirect does). When the message
+   does not start at 0 (a queue file), give them, once, a copy that does. */
+static void message_at_zero (ql_t *q)
+{
+  char path[] = "/tmp/qmail-local.XXXXXX" ;
+  int fd ;
+  if (!q->base) return ;
+  fd = mkstemp(path) ;
+  if (fd < 0) strerr_diefusys(111, "create a temporary copy of the message") ;
+  unlink(path) ;
+  rewind_to(q->base) ;
+  if (fd_cat(0, fd) < 0 || fd_move(0, fd) < 0) strerr_diefusys(111, "copy the message for a program") ;
+  q->base = 0 ;
 }
 
 static void check_message (ql_t *q)
@@ -191,8 +212,11 @@ static void check_message (ql_t *q)
   struct stat st ;
   int r ;
   if (fstat(0, &st) < 0) strerr_diefusys(111, "stat the message") ;
-  q->msgsize = st.st_size ;
-  rewind_message(&b, buf, sizeof buf) ;
+  q->base = lseek(0, 0, SEEK_CUR) ;
+  if (q->base < 0) strerr_diefusys(111, "find the message (fd 0 must be a file)") ;
+  if (st.st_size < q->base) strerr_dief(111, "the message starts beyond its end") ;
+  q->msgsize = st.st_size - q->base ;
+  rewind_message(q, &b, buf, sizeof buf) ;
   r = qlocal_hasdtline(&b, q->dtline.s, q->dtline.len) ;
   if (r < 0) strerr_diefusys(111, "read the message") ;
   if (r) strerr_dief(100, "This message is looping: it already has my Delivered-To line. (#5.4.6)") ;
@@ -204,7 +228,7 @@ static int write_message (ql_t *q, int fd, int mbox, unsigned long long *written
   char ibuf[BUFFER_INSIZE], obuf[BUFFER_OUTSIZE] ;
   buffer in, out = BUFFER_INIT(&buffer_write, fd, obuf, sizeof obuf) ;
   int r ;
-  rewind_message(&in, ibuf, sizeof ibuf) ;
+  rewind_message(q, &in, ibuf, sizeof ibuf) ;
   *written = q->rpline.len + q->dtline.len ;
   if (mbox && !buffer_putall(&out, q->ufline.s, q->ufline.len, &(size_t){ 0 })) return 0 ;
   if (!buffer_putall(&out, q->rpline.s, q->rpline.len, &(size_t){ 0 })
@@ -331,7 +355,8 @@ static int deliver_program (ql_t *q, char const *cmd)
 {
   char const *argv[4] = { "/bin/sh", "-c", cmd, 0 } ;
   int code, wstat ;
-  if (lseek(0, 0, SEEK_SET) < 0) strerr_diefusys(111, "rewind the message") ;
+  message_at_zero(q) ;
+  rewind_to(0) ;
   wstat = qlocal_run(argv) ;
   if (wstat < 0) strerr_diefusys(111, "run /bin/sh") ;
   if (WIFSIGNALED(wstat)) strerr_dief(111, "Aack, child crashed. (#4.3.0)") ;
@@ -383,7 +408,7 @@ static pid_t forward_all (ql_t *q)
   int wstat, code ;
   if (!rcpts) nomem() ;
   for (size_t i = 0, pos = 0 ; i < q->nfwd ; pos += strlen(q->fwd.s + pos) + 1) rcpts[i++] = q->fwd.s + pos ;
-  if (lseek(0, 0, SEEK_SET) < 0) strerr_diefusys(111, "rewind the message") ;
+  rewind_to(q->base) ;
   wstat = qlocal_inject(0, q->dtline.s, q->dtline.len, q->newsender.s, rcpts, q->nfwd, &qp, &text) ;
   if (wstat < 0) strerr_diefusys(111, text) ;
   code = qlocal_qqresult(wstat, &text) ;

@@ -96,14 +96,11 @@ static void signals (send_t *s)
     }
     else if (sig == SIGHUP)
     {
-      char const *failed ;
-      int r ;
       if (chdir("..") < 0) strerr_diefusys(QX_TEMP, "chdir to home") ;
-      r = rewrite_load(&s->rw, &failed) ;
+      send_config(s, 0) ;
       if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;
-      if (r < 0) control_die(failed, r) ;
       if (s->todofd >= 0) fd_write(s->todofd, "H", 1) ;
-      send_log_("hup: reread locals, virtualdomains, percenthack, envnoathost") ;
+      send_log_("hup: reread the control files") ;
     }
     else if (sig == SIGTERM && !s->exiting)
     {
@@ -214,7 +211,7 @@ int main (int argc, char const *const *argv)
   if (argc > 1) strerr_dieusage(QX_PERM, USAGE) ;
   (void)argv ;
   home_chdir() ;
-  send_config(&s) ;
+  send_config(&s, 1) ;
   if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;
   if (!queue_split(&s.split)) strerr_diefusys(QX_TEMP, "read queue/split") ;
   send_setup(&s) ;

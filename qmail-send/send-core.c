@@ -68,7 +68,7 @@ static unsigned long readnum (char const *name, unsigned long def)
   return u ;
 }
 
-void send_config (send_t *s)
+void send_config (send_t *s, int initial)
 {
   char const *failed ;
   int r = rewrite_load(&s->rw, &failed) ;
@@ -80,6 +80,7 @@ void send_config (send_t *s)
   readline(&s->doublebouncehost, "doublebouncehost", s->me.s, CONTROL_ME) ;
   s->queuelifetime = readnum("queuelifetime", 604800) ;
   s->bouncemaxbytes = readnum("bouncemaxbytes", 50000) ;
+  if (!initial) return ;  /* the delivery slots are sized once, at start */
   s->ch[CH_LOCAL].concurrency = readnum("concurrencylocal", 10) ;
   s->ch[CH_REMOTE].concurrency = readnum("concurrencyremote", 20) ;
   for (int c = 0 ; c < 2 ; c++)

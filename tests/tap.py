@@ -23,8 +23,9 @@ def ok(cond, name, diag=None):
     sys.stdout.flush()
     return cond
 
-def is_(got, want, name):
-    return ok(got == want, name, "got:  %r\nwant: %r" % (got, want))
+def is_(got, want, name, diag=None):
+    extra = "" if diag is None else "\n" + str(diag)
+    return ok(got == want, name, "got:  %r\nwant: %r%s" % (got, want, extra))
 
 def done():
     print("1..%d" % _n)

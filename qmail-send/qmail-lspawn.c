@@ -1,0 +1,236 @@
+/* qmail-lspawn: runs one qmail-local per local delivery, as the recipient's user, and reports
+   how it went. Started by qmail-start (as root in a real install: it must become the user; it
+   never delivers as uid 0). fd 0: jobs "slot\0id\0bodyoff\0sender\0recipient\0" from
+   qmail-send; fd 1: results "slot\0" + K/Z/D + qmail-local's output + "\0"; fd 2: log.
+   argv: the default delivery, passed to qmail-local. Exits 0 when fd 0 ends and all are done. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/bytestr.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/setgroups.h>
+#include <skalibs/iopause.h>
+#include <skalibs/selfpipe.h>
+#include <skalibs/sig.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "assign.h"
+#include "exitcode.h"
+#include "home.h"
+#include "queue.h"
+
+#define USAGE "qmail-lspawn defaultdelivery"
+#define OUTMAX 4000          /* of qmail-local's output, reported to qmail-send */
+#define CHILDMAX 65000
+
+typedef struct child_s child_t ;
+struct child_s
+{
+  pid_t pid ;          /* 0: slot free */
+  int fd ;             /* its output; -1 once at end of file */
+  int wstat ;
+  int exited ;
+  unsigned int slot ;
+  stralloc out ;
+} ;
+
+/* In the child: exit with this text as the delivery's report. */
+static void childfail (int code, char const *a, char const *b)
+{
+  strerr_warn(a, b) ;
+  _exit(code) ;
+}
+
+/* The child: become the user, put the message on fd 0, exec qmail-local. */
+static void deliver (char const *const *f, unsigned int split, char const *dflt, char const *home)
+{
+  assign_t a = ASSIGN_ZERO ;
+  stralloc path = STRALLOC_ZERO, bin = STRALLOC_ZERO ;
+  char const *recip = f[4], *at ;
+  uint64_t id, bodyoff ;
+  int fd ;
+  size_t atpos = str_rchr(recip, '@') ;
+  at = recip[atpos] ? recip + atpos + 1 : "" ;
+  if (!uint64_scan(f[1], &id) || !uint64_scan(f[2], &bodyoff)) childfail(QX_BUG, "garbled job", "") ;
+  if (!queue_path(&path, "queue/mess", id, split)) childfail(QX_TEMP, "Out of memory. (#4.3.0)", "") ;
+  fd = open_read(path.s) ;
+  if (fd < 0 || lseek(fd, bodyoff, SEEK_SET) < 0 || fd_move(0, fd) < 0) childfail(QX_TEMP, "Unable to open the message in the queue. (#4.3.0)", "") ;
+  {
+    stralloc local = STRALLOC_ZERO ;
+    int r ;
+    if (!stralloc_catb(&local, recip, atpos) || !stralloc_0(&local)) childfail(QX_TEMP, "Out of memory. (#4.3.0)", "") ;
+    case_lowerb(local.s, local.len) ;
+    r = assign_lookup(&a, local.s) ;
+    if (r < 0) childfail(QX_TEMP, "Unable to look up the recipient's user. (#4.3.0)", "") ;
+    if (!r) childfail(QX_PERM, "Sorry, no mailbox here by that name. (#5.1.1)", "") ;
+    stralloc_free(&local) ;
+  }
+  if (!a.uid) childfail(QX_TEMP, "Refusing to deliver as uid 0 for ", assign_user(&a)) ;
+  if (!geteuid())
+  {
+    gid_t g = a.gid ;
+    if (setgroups_and_gid(a.gid, 1, &g) < 0 || setuid(a.uid) < 0) childfail(QX_TEMP, "Unable to switch to the user's uid. (#4.3.0)", "") ;
+  }
+  if (getuid() != a.uid || geteuid() != a.uid || getegid() != a.gid)
+    childfail(QX_TEMP, "This single-user instance cannot deliver as another user: ", assign_user(&a)) ;
+  if (!stralloc_cats(&bin, home) || !stralloc_cats(&bin, "/bin/qmail-local") || !stralloc_0(&bin)) childfail(QX_TEMP, "Out of memory. (#4.3.0)", "") ;
+  {
+    stralloc local = STRALLOC_ZERO ;
+    if (!stralloc_catb(&local, recip, atpos) || !stralloc_0(&local)) childfail(QX_TEMP, "Out of memory. (#4.3.0)", "") ;
+    char const *argv[12] = { "qmail-local", "--", assign_user(&a), assign_home(&a), local.s, assign_dash(&a), assign_ext(&a), at, f[3], dflt, 0 } ;
+    execv(bin.s, (char *const *)argv) ;
+  }
+  childfail(QX_TEMP, "Unable to run qmail-local. (#4.3.0)", "") ;
+}
+
+static int spawn (child_t *c, char const *const *f, unsigned int split, char const *dflt, char const *home)
+{
+  int p[2] ;
+  if (pipe(p) < 0) return 0 ;
+  c->pid = fork() ;
+  if (c->pid < 0) { close(p[0]) ; close(p[1]) ; c->pid = 0 ; return 0 ; }
+  if (!c->pid)
+  {
+    close(p[0]) ;
+    if (fd_move(1, p[1]) < 0 || fd_copy(2, 1) < 0) _exit(QX_TEMP) ;
+    selfpipe_finish() ;
+    deliver(f, split, dflt, home) ;
+  }
+  close(p[1]) ;
+  c->fd = p[0] ;
+  ndelay_on(c->fd) ;
+  coe(c->fd) ;
+  c->exited = 0 ;
+  c->out.len = 0 ;
+  return 1 ;
+}
+
+static void report (child_t *c)
+{
+  char slot[UINT_FMT] ;
+  char code = 'Z' ;
+  stralloc sa = STRALLOC_ZERO ;
+  if (WIFEXITED(c->wstat)) code = WEXITSTATUS(c->wstat) == 0 ? 'K' : WEXITSTATUS(c->wstat) == QX_PERM ? 'D' : 'Z' ;
+  if (!WIFEXITED(c->wstat) && !stralloc_cats(&c->out, "qmail-local crashed. (#4.3.0)")) strerr_diefusys(QX_TEMP, "allocate memory") ;
+  for (size_t i = 0 ; i < c->out.len ; i++) if (!c->out.s[i]) c->out.s[i] = '_' ;  /* the record ends at NUL */
+  if (!stralloc_catb(&sa, slot, uint_fmt(slot, c->slot)) || !stralloc_0(&sa) || !stralloc_catb(&sa, &code, 1)
+   || !stralloc_cat(&sa, &c->out) || !stralloc_0(&sa)) strerr_diefusys(QX_TEMP, "allocate memory") ;
+  if (allwrite(1, sa.s, sa.len) < sa.len) strerr_diefusys(QX_TEMP, "write to qmail-send") ;
+  stralloc_free(&sa) ;
+  c->pid = 0 ;
+}
+
+static void readout (child_t *c)
+{
+  char buf[4096] ;
+  ssize_t r = fd_read(c->fd, buf, sizeof buf) ;
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return ;
+  if (r <= 0) { fd_close(c->fd) ; c->fd = -1 ; return ; }
+  if (c->out.len < OUTMAX && !stralloc_catb(&c->out, buf, (size_t)r > OUTMAX - c->out.len ? OUTMAX - c->out.len : (size_t)r))
+    strerr_diefusys(QX_TEMP, "allocate memory") ;
+}
+
+static void reap (child_t *kids, unsigned int n)
+{
+  for (;;)
+  {
+    int wstat ;
+    pid_t pid = waitpid(-1, &wstat, WNOHANG) ;
+    if (pid <= 0) return ;
+    for (unsigned int i = 0 ; i < n ; i++)
+      if (kids[i].pid == pid) { kids[i].wstat = wstat ; kids[i].exited = 1 ; }
+  }
+}
+
+/* Jobs: complete records of five NUL-terminated fields. */
+static size_t jobs (stralloc *in, child_t *kids, unsigned int *n, unsigned int split, char const *dflt, char const *home)
+{
+  size_t pos = 0 ;
+  for (;;)
+  {
+    char const *f[5] ;
+    size_t p = pos ;
+    unsigned int i, slot ;
+    for (i = 0 ; i < 5 ; i++)
+    {
+      size_t len = byte_chr(in->s + p, in->len - p, 0) ;
+      if (p + len >= in->len) return pos ;
+      f[i] = in->s + p ;
+      p += len + 1 ;
+    }
+    if (!uint_scan(f[0], &slot) || slot >= CHILDMAX) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
+    for (i = 0 ; i < *n && kids[i].pid ; i++) ;
+    if (i == *n) (*n)++ ;
+    kids[i].slot = slot ;
+    if (!spawn(kids + i, f, split, dflt, home))
+    {
+      kids[i].out.len = 0 ;
+      stralloc_cats(&kids[i].out, "Unable to fork. (#4.3.0)") ;
+      kids[i].wstat = QX_TEMP << 8 ;
+      report(kids + i) ;
+    }
+    pos = p ;
+  }
+}
+
+int main (int argc, char const *const *argv)
+{
+  static child_t kids[CHILDMAX] ;
+  stralloc in = STRALLOC_ZERO ;
+  unsigned int split, n = 0 ;
+  int sigfd, eof = 0 ;
+  char const *home = home_dir() ;
+  PROG = "qmail-lspawn" ;
+  if (argc != 2) strerr_dieusage(QX_PERM, USAGE) ;
+  if (chdir(home) < 0) strerr_diefusys(QX_TEMP, "chdir to ", home) ;
+  {
+    if (chdir("queue") < 0 || !queue_split(&split) || chdir("..") < 0) strerr_diefusys(QX_TEMP, "read queue/split") ;
+  }
+  sigfd = selfpipe_init() ;
+  if (sigfd < 0 || !selfpipe_trap(SIGCHLD)) strerr_diefusys(QX_TEMP, "trap SIGCHLD") ;
+  sig_ignore(SIGPIPE) ;
+  ndelay_on(0) ;
+  for (;;)
+  {
+    static iopause_fd xs[2 + CHILDMAX] ;
+    unsigned int nx = 0, busy = 0 ;
+    for (unsigned int i = 0 ; i < n ; i++)
+      if (kids[i].pid && kids[i].exited && kids[i].fd < 0) report(kids + i) ;
+    for (unsigned int i = 0 ; i < n ; i++) busy += !!kids[i].pid ;
+    if (eof && !busy) return 0 ;
+    xs[nx].fd = sigfd ; xs[nx++].events = IOPAUSE_READ ;
+    if (!eof) { xs[nx].fd = 0 ; xs[nx++].events = IOPAUSE_READ ; }
+    for (unsigned int i = 0 ; i < n ; i++)
+      if (kids[i].pid && kids[i].fd >= 0) { xs[nx].fd = kids[i].fd ; xs[nx++].events = IOPAUSE_READ ; }
+    if (iopause_g(xs, nx, 0) < 0 && errno != EINTR) strerr_diefusys(QX_TEMP, "iopause") ;
+    if (xs[0].revents & IOPAUSE_READ)
+    {
+      int sig ;
+      while ((sig = selfpipe_read()) > 0) ;
+      reap(kids, n) ;
+    }
+    for (unsigned int i = 0 ; i < n ; i++) if (kids[i].pid && kids[i].fd >= 0) readout(kids + i) ;
+    if (!eof)
+    {
+      char buf[8192] ;
+      ssize_t r = fd_read(0, buf, sizeof buf) ;
+      if (r == 0) eof = 1 ;
+      else if (r > 0)
+      {
+        size_t used ;
+        if (!stralloc_catb(&in, buf, r)) strerr_diefusys(QX_TEMP, "allocate memory") ;
+        used = jobs(&in, kids, &n, split, argv[1], home) ;
+        memmove(in.s, in.s + used, in.len - used) ;
+        in.len -= used ;
+      }
+      else if (errno != EAGAIN && errno != EINTR) strerr_diefusys(QX_TEMP, "read jobs") ;
+    }
+  }
+}
