@@ -17,6 +17,7 @@
 #define QUEUE_PREFIX 18         /* "QMQ1 " + 12 digits + "\n" */
 #define QUEUE_NUMLEN 12         /* fixed-width numbers: body offset, N and M times */
 #define QUEUE_HDRMAX (64UL << 20)
+#define QUEUE_HOLD 999999999999ULL  /* both next-try times: the message is held */
 
 /* recipient states: one letter, rewritten in place */
 #define QUEUE_NEW 'T'

@@ -66,6 +66,14 @@ void send_setup (send_t *s)
     s->todofd = 9 ; s->announcefd = 10 ;
     coe(9) ; coe(10) ; ndelay_on(10) ;
   }
+  s->ctlfd = open2("lock/ctl", O_RDONLY | O_NONBLOCK | O_CLOEXEC) ;
+  /* our own writer keeps the FIFO from reading as end of file between commands */
+  if (s->ctlfd < 0 || open2("lock/ctl", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)
+  {
+    fd_close(s->ctlfd) ;
+    s->ctlfd = -1 ;
+    send_log_("info: no lock/ctl: qmail-qctl will work on the files directly") ;
+  }
   s->sigfd = selfpipe_init() ;
   if (s->sigfd < 0) strerr_diefusys(QX_TEMP, "create selfpipe") ;
   {
@@ -165,6 +173,31 @@ static void announcements (send_t *s)
   s->announce.len -= pos ;
 }
 
+/* Commands from qmail-qctl on lock/ctl: "d ID", "h ID", "r ID", "f ID", "f", one per line. */
+static void controls (send_t *s)
+{
+  char buf[4096] ;
+  size_t pos = 0 ;
+  ssize_t r = fd_read(s->ctlfd, buf, sizeof buf) ;
+  if (r <= 0) return ;
+  if (!stralloc_catb(&s->ctl, buf, r)) strerr_diefusys(QX_TEMP, "allocate memory") ;
+  for (;;)
+  {
+    size_t n = byte_chr(s->ctl.s + pos, s->ctl.len - pos, '\n') ;
+    char const *line = s->ctl.s + pos ;
+    uint64_t id = 0 ;
+    if (pos + n >= s->ctl.len) break ;
+    if (n == 1 && line[0] == 'f') send_control(s, 'f', 0) ;
+    else if (n > 2 && line[1] == ' ' && strchr("dhrf", line[0]) && uint64_scan(line + 2, &id) == n - 2 && id)
+      send_control(s, line[0], id) ;
+    else send_log_("warning: qmail-qctl: malformed command ignored") ;
+    pos += n + 1 ;
+  }
+  memmove(s->ctl.s, s->ctl.s + pos, s->ctl.len - pos) ;
+  s->ctl.len -= pos ;
+  if (s->ctl.len > 1024) s->ctl.len = 0 ;  /* a line that long is garbage */
+}
+
 static uint64_t nextevent (send_t const *s, uint64_t now, uint64_t pidclean)
 {
   uint64_t t = pidclean ;
@@ -182,8 +215,8 @@ void send_loop (send_t *s)
   uint64_t pidclean = 0 ;
   for (;;)
   {
-    iopause_fd x[4] ;
-    unsigned int n = 0, ich[2] = { 9, 9 }, itodo = 9 ;
+    iopause_fd x[5] ;
+    unsigned int n = 0, ich[2] = { 9, 9 }, itodo = 9, ictl = 9 ;
     uint64_t now = time(0) ;
     tain deadline ;
     if (now >= pidclean) { cleanclient_pidclean(&s->clean) ; pidclean = now + PIDCLEAN ; }
@@ -194,6 +227,7 @@ void send_loop (send_t *s)
     for (int c = 0 ; c < 2 ; c++)
       if (s->ch[c].resultfd >= 0) { ich[c] = n ; x[n].fd = s->ch[c].resultfd ; x[n++].events = IOPAUSE_READ ; }
     if (s->announcefd >= 0) { itodo = n ; x[n].fd = s->announcefd ; x[n++].events = IOPAUSE_READ ; }
+    if (s->ctlfd >= 0 && !s->exiting) { ictl = n ; x[n].fd = s->ctlfd ; x[n++].events = IOPAUSE_READ ; }
     tain_now_g() ;
     tain_addsec_g(&deadline, nextevent(s, now, pidclean) - now) ;
     if (iopause_g(x, n, &deadline) < 0 && errno != EINTR) strerr_diefusys(QX_TEMP, "iopause") ;
@@ -201,6 +235,7 @@ void send_loop (send_t *s)
     for (int c = 0 ; c < 2 ; c++)
       if (ich[c] < n && x[ich[c]].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) results(s, c) ;
     if (itodo < n && x[itodo].revents & (IOPAUSE_READ | IOPAUSE_EXCEPT)) announcements(s) ;
+    if (ictl < n && x[ictl].revents & IOPAUSE_READ) controls(s) ;
   }
 }
 

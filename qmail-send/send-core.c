@@ -148,8 +148,12 @@ void send_load (send_t *s, uint64_t id)
     if (!genalloc_append(msg_t, &s->msgs, &m)) nomem() ;
   }
   if (!idmap_put(&s->ids, id, i)) nomem() ;
-  waitfor(s, i, CH_LOCAL, h.nextlocal) ;
-  waitfor(s, i, CH_REMOTE, h.nextremote) ;
+  if (h.nextlocal == QUEUE_HOLD && h.nextremote == QUEUE_HOLD) msgp(s, i)->held = 1 ;
+  else
+  {
+    waitfor(s, i, CH_LOCAL, h.nextlocal) ;
+    waitfor(s, i, CH_REMOTE, h.nextremote) ;
+  }
   if (!m.pending[0] && !m.pending[1]) finish(s, i) ;
 }
 
@@ -245,7 +249,13 @@ void send_start (send_t *s, uint64_t now)
     {
       uint32_t i ;
       msg_t *m ;
-      if (genalloc_len(uint32_t, &ch->active)) i = genalloc_s(uint32_t, &ch->active)[0] ;
+      if (genalloc_len(uint32_t, &ch->active))
+      {
+        i = genalloc_s(uint32_t, &ch->active)[0] ;
+        m = msgp(s, i) ;
+        if (m->held || m->deleting) m->cursor[c] = 0 ;  /* start nothing more of this attempt */
+        else proceed(s, c, i) ;
+      }
       else
       {
         heapent_t e ;
@@ -253,12 +263,13 @@ void send_start (send_t *s, uint64_t now)
         i = e.msg ;
         m = msgp(s, i) ;
         m->waiting[c] = 0 ;
-        if (!m->used || !m->pending[c]) continue ;
+        /* stale entries (flushes push extra ones) and messages that must not start */
+        if (!m->used || !m->pending[c] || m->held || m->deleting || m->cursor[c] || m->inflight[c]) continue ;
         m->cursor[c] = 1 ;   /* before the first recipient: proceed starts there */
         m->deferred[c] = 0 ;
         if (!genalloc_append(uint32_t, &ch->active, &i)) nomem() ;
+        proceed(s, c, i) ;
       }
-      proceed(s, c, i) ;
       m = msgp(s, i) ;
       if (!m->cursor[c])  /* every recipient of this attempt started: leave the active list */
       {
@@ -266,7 +277,8 @@ void send_start (send_t *s, uint64_t now)
         size_t n = genalloc_len(uint32_t, &ch->active) ;
         memmove(v, v + 1, (n - 1) * sizeof *v) ;
         genalloc_setlen(uint32_t, &ch->active, n - 1) ;
-        if (!m->inflight[c]) waitfor(s, i, c, sched_nextretry(m->birth, now, chskip[c])) ;
+        if (!m->inflight[c] && !m->held && !m->deleting) waitfor(s, i, c, sched_nextretry(m->birth, now, chskip[c])) ;
+        if (!m->inflight[0] && !m->inflight[1] && m->deleting) finish(s, i) ;
       }
     }
   }
@@ -328,7 +340,7 @@ void send_result (send_t *s, int c, unsigned int slot, char code, char const *te
   }
   if (letter)
   {
-    if (cleanclient_write(&s->clean, 'm', m->id, j->off, letter, 1) && cleanclient_sync(&s->clean, 'm', m->id)) m->pending[c]-- ;
+    if (cleanclient_write(&s->clean, 'm', m->id, j->off, letter, 1) && cleanclient_sync(&s->clean, 'm', m->id)) { if (m->pending[c]) m->pending[c]-- ; }
     else m->deferred[c] = 1 ;
   }
   j->busy = 0 ;
@@ -336,7 +348,9 @@ void send_result (send_t *s, int c, unsigned int slot, char code, char const *te
   m->inflight[c]-- ;
   send_status(s) ;
   if (m->inflight[c] || m->cursor[c]) return ;
-  if (m->pending[c])
+  if (m->deleting) { if (!m->inflight[!c]) finish(s, i) ; }
+  else if (m->held) ;
+  else if (m->pending[c])
   {
     uint64_t next = sched_nextretry(m->birth, now, chskip[c]) ;
     queuehdr_t h ;
@@ -440,7 +454,7 @@ static void finish (send_t *s, uint32_t i)
 {
   msg_t *m = msgp(s, i) ;
   char id[UINT64_FMT] ;
-  if (m->failed && !bounce(s, i))
+  if (m->failed && !m->deleting && !bounce(s, i))
   {
     s->nextbouncetry = time(0) + 60 ;
     return ;  /* the message stays; send_retrybounces tries again */
@@ -450,6 +464,7 @@ static void finish (send_t *s, uint32_t i)
   /* the message is gone, so its failure texts are no longer needed */
   if (queue_path(&s->tmp, "bounce", m->id, s->split)) unlink(s->tmp.s) ;
   id[uint64_fmt(id, m->id)] = 0 ;
+  if (m->deleting) send_log_("delete msg ", id) ;
   send_log_("end msg ", id) ;
   idmap_del(&s->ids, m->id) ;
   m->used = 0 ;
@@ -465,6 +480,63 @@ void send_retrybounces (send_t *s, uint64_t now)
   for (uint32_t i = 0 ; i < n ; i++)
   {
     msg_t *m = msgp(s, i) ;
-    if (m->used && !m->pending[0] && !m->pending[1] && !m->inflight[0] && !m->inflight[1]) finish(s, i) ;
+    if (m->used && ((!m->pending[0] && !m->pending[1]) || m->deleting) && !m->inflight[0] && !m->inflight[1]) finish(s, i) ;
   }
+}
+
+/* Both next-try times, through qmail-clean: QUEUE_HOLD holds the message. */
+static int settimes (send_t *s, msg_t const *m, uint64_t t)
+{
+  queuehdr_t h ;
+  return readhdr(s, m->id, &h)
+    && cleanclient_writetime(&s->clean, 'm', m->id, h.nextlocaloff, t)
+    && cleanclient_writetime(&s->clean, 'm', m->id, h.nextremoteoff, t)
+    && cleanclient_sync(&s->clean, 'm', m->id) ;
+}
+
+void send_control (send_t *s, char cmd, uint64_t id)
+{
+  char fmt[UINT64_FMT] ;
+  uint64_t now = time(0) ;
+  uint32_t i ;
+  msg_t *m ;
+  fmt[uint64_fmt(fmt, id)] = 0 ;
+  if (cmd == 'f' && !id)
+  {
+    send_log_("flush: retrying every message now") ;
+    heap_allnow(&s->ch[0].heap) ;
+    heap_allnow(&s->ch[1].heap) ;
+    return ;
+  }
+  if (!idmap_get(&s->ids, id, &i)) { send_log_("warning: qmail-qctl: no msg ", fmt) ; return ; }
+  m = msgp(s, i) ;
+  switch (cmd)
+  {
+    case 'd' :
+      m->deleting = 1 ;
+      if (!m->inflight[0] && !m->inflight[1]) finish(s, i) ;
+      else send_log_("delete msg ", fmt, ": after the deliveries in progress") ;
+      return ;
+    case 'h' :
+      if (!settimes(s, m, QUEUE_HOLD)) return ;
+      m->held = 1 ;
+      send_log_("hold msg ", fmt) ;
+      return ;
+    case 'r' :
+      if (!settimes(s, m, now)) return ;
+      m->held = 0 ;
+      send_log_("release msg ", fmt) ;
+      break ;
+    case 'f' :
+      if (m->held) { send_log_("warning: qmail-qctl: msg ", fmt, " is held: release it first") ; return ; }
+      send_log_("flush msg ", fmt) ;
+      break ;
+    default : return ;
+  }
+  for (int c = 0 ; c < 2 ; c++)
+    if (m->pending[c])
+    {
+      if (!heap_push(&s->ch[c].heap, 0, i)) nomem() ;  /* a stale entry, if any, is skipped */
+      m->waiting[c] = 1 ;
+    }
 }

@@ -26,6 +26,8 @@ struct msg_s
   unsigned char waiting[2] ; /* in the heap or the active list */
   unsigned char deferred[2] ;
   unsigned char failed ;   /* some recipient is X: a bounce is owed */
+  unsigned char held ;     /* qmail-qctl hold: nothing is started */
+  unsigned char deleting ; /* qmail-qctl delete: removed, without bounce, when idle */
   unsigned char used ;
 } ;
 
@@ -62,6 +64,8 @@ struct send_s
   cleanclient_t clean ;
   int todofd, announcefd ;
   int sigfd ;             /* the selfpipe */
+  int ctlfd ;             /* lock/ctl, commands from qmail-qctl; -1 if absent */
+  stralloc ctl ;
   stralloc announce ;
   rewrite_t rw ;
   stralloc me, bouncefrom, bouncehost, doublebounceto, doublebouncehost ;
@@ -71,7 +75,7 @@ struct send_s
   uint64_t nextbouncetry ;
   stralloc hdr, tmp, bounce ;
 } ;
-#define SEND_ZERO { .ch = { { .jobfd = -1, .resultfd = -1 }, { .jobfd = -1, .resultfd = -1 } }, .clean = CLEANCLIENT_ZERO, .todofd = -1, .announcefd = -1 }
+#define SEND_ZERO { .ch = { { .jobfd = -1, .resultfd = -1 }, { .jobfd = -1, .resultfd = -1 } }, .clean = CLEANCLIENT_ZERO, .todofd = -1, .announcefd = -1, .ctlfd = -1 }
 
 /* qmail-send-core.c: messages and deliveries */
 extern void send_config (send_t *s, int initial) ;  /* in the home: control files; initial: also concurrency */
@@ -80,6 +84,7 @@ extern void send_scan (send_t *s) ;
 extern void send_start (send_t *s, uint64_t now) ;
 extern void send_result (send_t *s, int c, unsigned int slot, char code, char const *text) ;
 extern void send_retrybounces (send_t *s, uint64_t now) ;
+extern void send_control (send_t *s, char cmd, uint64_t id) ;  /* one lock/ctl command */
 extern void send_log (char const *const *v, unsigned int n) ;
 #define send_log_(...) send_log((char const *const[]){ __VA_ARGS__ }, sizeof((char const *const[]){ __VA_ARGS__ }) / sizeof(char const *))
 extern void send_status (send_t const *s) ;

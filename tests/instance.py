@@ -78,9 +78,15 @@ class Instance:
         return subprocess.run(self.argv(argv), input=stdin, capture_output=stdout is None, stdout=stdout,
                               env=self.env(env), cwd=self.home, timeout=60)
 
-    def start(self, defaultdelivery="./Maildir/"):
+    def start(self, defaultdelivery="./Maildir/", faketime=None):
+        """faketime: run the whole system with libfaketime's clock offset, e.g. "+8d". The
+        library is preloaded after setpriv, so that no root process ever loads it."""
         logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.argv(["qmail-start", defaultdelivery]), stdin=subprocess.DEVNULL,
+        argv = [os.path.join(self.bin, "qmail-start"), defaultdelivery]
+        if faketime:
+            argv = ["/usr/bin/env", "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                    "FAKETIME=" + faketime, "FAKETIME_DONT_FAKE_MONOTONIC=1"] + argv
+        self.proc = subprocess.Popen(self.argv(argv), stdin=subprocess.DEVNULL,
                                      stdout=logf, stderr=subprocess.STDOUT, env=self.env(), cwd=self.home)
         logf.close()
 
