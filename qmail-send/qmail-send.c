@@ -41,39 +41,9 @@ static int fd_isopen (int fd)
   return fcntl(fd, F_GETFD) >= 0 ;
 }
 
-void send_setup (send_t *s)
+/* First thing: until this runs, ALRM, HUP and TERM stay blocked (qmail-start blocks them). */
+static void traps (send_t *s)
 {
-  for (int c = 0 ; c < 2 ; c++)
-  {
-    channel_t *ch = s->ch + c ;
-    int jfd = c ? 5 : 3 ;
-    if (!fd_isopen(jfd) || !fd_isopen(jfd + 1))
-    {
-      if (!c) strerr_dief(QX_TEMP, "no qmail-lspawn on fds 3 and 4: run me through qmail-start") ;
-      send_log_("info: no qmail-rspawn: remote mail stays queued") ;
-      continue ;
-    }
-    ch->jobfd = jfd ; ch->resultfd = jfd + 1 ;
-    ch->jobs = calloc(ch->concurrency, sizeof *ch->jobs) ;
-    if (!ch->jobs) strerr_diefusys(QX_TEMP, "allocate delivery slots") ;
-    if (coe(jfd) < 0 || coe(jfd + 1) < 0 || ndelay_on(jfd + 1) < 0) strerr_diefusys(QX_TEMP, "set up spawn descriptors") ;
-  }
-  if (!fd_isopen(7) || !fd_isopen(8)) strerr_dief(QX_TEMP, "no qmail-clean on fds 7 and 8: run me through qmail-start") ;
-  coe(7) ; coe(8) ;
-  cleanclient_init(&s->clean, 7, 8) ;
-  if (fd_isopen(9) && fd_isopen(10))
-  {
-    s->todofd = 9 ; s->announcefd = 10 ;
-    coe(9) ; coe(10) ; ndelay_on(10) ;
-  }
-  s->ctlfd = open2("lock/ctl", O_RDONLY | O_NONBLOCK | O_CLOEXEC) ;
-  /* our own writer keeps the FIFO from reading as end of file between commands */
-  if (s->ctlfd < 0 || open2("lock/ctl", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)
-  {
-    fd_close(s->ctlfd) ;
-    s->ctlfd = -1 ;
-    send_log_("info: no lock/ctl: qmail-qctl will work on the files directly") ;
-  }
   s->sigfd = selfpipe_init() ;
   if (s->sigfd < 0) strerr_diefusys(QX_TEMP, "create selfpipe") ;
   {
@@ -81,6 +51,43 @@ void send_setup (send_t *s)
     sigemptyset(&set) ;
     sigaddset(&set, SIGALRM) ; sigaddset(&set, SIGHUP) ; sigaddset(&set, SIGTERM) ;
     if (!selfpipe_trapset(&set)) strerr_diefusys(QX_TEMP, "trap signals") ;
+  }
+}
+
+/* Which descriptors qmail-start gave us: before anything else opens a file. */
+static void probe (send_t *s)
+{
+  if (!fd_isopen(3) || !fd_isopen(4)) strerr_dief(QX_TEMP, "no qmail-lspawn on fds 3 and 4: run me through qmail-start") ;
+  s->ch[CH_LOCAL].jobfd = 3 ; s->ch[CH_LOCAL].resultfd = 4 ;
+  if (fd_isopen(5) && fd_isopen(6)) { s->ch[CH_REMOTE].jobfd = 5 ; s->ch[CH_REMOTE].resultfd = 6 ; }
+  if (!fd_isopen(7) || !fd_isopen(8)) strerr_dief(QX_TEMP, "no qmail-clean on fds 7 and 8: run me through qmail-start") ;
+  if (fd_isopen(9) && fd_isopen(10)) { s->todofd = 9 ; s->announcefd = 10 ; }
+}
+
+void send_setup (send_t *s)
+{
+  for (int c = 0 ; c < 2 ; c++)
+  {
+    channel_t *ch = s->ch + c ;
+    if (ch->jobfd < 0)
+    {
+      send_log_("info: no qmail-rspawn: remote mail stays queued") ;
+      continue ;
+    }
+    ch->jobs = calloc(ch->concurrency, sizeof *ch->jobs) ;
+    if (!ch->jobs) strerr_diefusys(QX_TEMP, "allocate delivery slots") ;
+    if (coe(ch->jobfd) < 0 || coe(ch->resultfd) < 0 || ndelay_on(ch->resultfd) < 0) strerr_diefusys(QX_TEMP, "set up spawn descriptors") ;
+  }
+  coe(7) ; coe(8) ;
+  cleanclient_init(&s->clean, 7, 8) ;
+  if (s->todofd >= 0) { coe(9) ; coe(10) ; ndelay_on(10) ; }
+  s->ctlfd = open2("lock/ctl", O_RDONLY | O_NONBLOCK | O_CLOEXEC) ;
+  /* our own writer keeps the FIFO from reading as end of file between commands */
+  if (s->ctlfd < 0 || open2("lock/ctl", O_WRONLY | O_NONBLOCK | O_CLOEXEC) < 0)
+  {
+    fd_close(s->ctlfd) ;
+    s->ctlfd = -1 ;
+    send_log_("info: no lock/ctl: qmail-qctl will work on the files directly") ;
   }
   sig_ignore(SIGPIPE) ;
   send_status(s) ;
@@ -245,6 +252,8 @@ int main (int argc, char const *const *argv)
   PROG = "qmail-send" ;
   if (argc > 1) strerr_dieusage(QX_PERM, USAGE) ;
   (void)argv ;
+  probe(&s) ;
+  traps(&s) ;
   home_chdir() ;
   send_config(&s, 1) ;
   if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <skalibs/djbunix.h>
@@ -55,6 +56,16 @@ static void prog (stralloc *sa, char const *name)
     strerr_diefusys(QX_TEMP, "allocate memory") ;
 }
 
+/* The signals qmail-send handles: blocked from here on, so that one sent before qmail-send
+   has set up its handlers waits for it instead of killing it (a mask survives exec). */
+static void blocksignals (int how)
+{
+  sigset_t set ;
+  sigemptyset(&set) ;
+  sigaddset(&set, SIGALRM) ; sigaddset(&set, SIGHUP) ; sigaddset(&set, SIGTERM) ;
+  sigprocmask(how, &set, 0) ;
+}
+
 static void run (int const *want, char const *account, char const *name, char const *arg)
 {
   stralloc path = STRALLOC_ZERO ;
@@ -62,6 +73,7 @@ static void run (int const *want, char const *account, char const *name, char co
   pid_t pid = fork() ;
   if (pid < 0) strerr_diefusys(QX_TEMP, "fork for ", name) ;
   if (pid) return ;
+  blocksignals(SIG_UNBLOCK) ;
   PROG = name ;
   arrange(want) ;
   if (account) become(account) ;
@@ -83,6 +95,7 @@ int main (int argc, char const *const *argv)
   stralloc path = STRALLOC_ZERO ;
   PROG = "qmail-start" ;
   if (argc < 2 || !*argv[1]) strerr_dieusage(QX_PERM, USAGE) ;
+  blocksignals(SIG_BLOCK) ;
   home_chdir() ;
   prog(&path, "qmail-rspawn") ;
   haverspawn = access(path.s, X_OK) == 0 ;
@@ -96,6 +109,7 @@ int main (int argc, char const *const *argv)
     if (!pid)
     {
       int want[FDMAX] = { logp[0], -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 } ;
+      blocksignals(SIG_UNBLOCK) ;
       arrange(want) ;
       become("qmaill") ;
       execvp(argv[2], (char *const *)argv + 2) ;

@@ -103,6 +103,7 @@ class Instance:
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
+                print("# qmail-send did not stop within 30 s:\n# " + self.procstate().replace("\n", "\n# "))
                 self.proc.kill()
                 self.proc.wait()
         code, self.proc = self.proc.returncode, None
@@ -111,6 +112,18 @@ class Instance:
         while time.time() < deadline and self.ours():
             time.sleep(0.05)
         return code
+
+    def procstate(self):
+        """One line per process of the instance: name, state, blocked signals, kernel wait."""
+        out = []
+        for pid in self.ours():
+            try:
+                st = dict(l.split(":", 1) for l in open("/proc/%d/status" % pid).read().splitlines() if ":" in l)
+                out.append("%d %s %s blocked=%s wchan=%s" % (pid, st["Name"].strip(), st["State"].strip(),
+                           st["SigBlk"].strip(), open("/proc/%d/wchan" % pid).read()))
+            except OSError:
+                pass
+        return "\n".join(out)
 
     def ours(self):
         """Pids of processes whose executable lives in this instance's bin/."""
