@@ -60,6 +60,10 @@ tap.is_(answers, [b"+"] * 4, "qmail-clean classified and moved the first message
 f3 = parse(q.path("todo", three))
 tap.is_(q.clean(b"wt %d %d %d" % (three, f3["Noff"], HELD), b"wt %d %d %d" % (three, f3["Moff"], HELD)), [b"+", b"+"], "third message put on hold")
 
+# two: only its next local try at the hold value, which is not a hold
+f2 = parse(q.path("todo", two))
+tap.is_(q.clean(b"wt %d %d %d" % (two, f2["Noff"], HELD)), [b"+"], "second message: N alone at 999999999999")
+
 rc, out, err = qread(q)
 tap.is_((rc, err), (0, b""), "listing: exit 0, nothing on stderr", err)
 try:
@@ -72,11 +76,18 @@ tap.is_([m[1] for m in got] if isinstance(got, list) else got, [one] + sorted([t
         "sorted by arrival, then id: the back-dated message first")
 tap.ok(b"\t<" not in out and b"\x1b" not in out and b"\tnew\tr?q@y.org\n" in out, "control characters printed as ?", out)
 tap.ok(re.search(rb"#%d \d+ <evil\?\[31m@x.org> held\n" % three, out), "held marker on the held message", out)
-tap.ok(re.search(rb"#%d \d+ <>\n" % two, out), "null sender shown as <>", out)
+tap.ok(re.search(rb"#%d \d+ <>\n" % two, out), "null sender shown as <>, not held with N alone", out)
 tap.ok(b"\tremote\tx@remote.example\n\tdone\tdemo@localhost\n" in out, "states of the classified message", out)
 
 rc, out, err = q.run(["qmail-qstat"])
 tap.is_((rc, out, err), (0, b"messages in queue: 3\nmessages in queue but not yet preprocessed: 2\n", b""), "qmail-qstat: 3 in queue, 2 not preprocessed")
+
+# a message seen in both todo/ and mess/ (as in the middle of its move) counts once
+os.link(q.path("todo", two), q.path("mess", two))
+rc, out, err = q.run(["qmail-qstat"])
+tap.is_((rc, out), (0, b"messages in queue: 3\nmessages in queue but not yet preprocessed: 2\n"), "qmail-qstat counts a message in both directories once")
+tap.is_(sorted(m[1] for m in listing(qread(q)[1])), sorted([one, two, three]), "qmail-qread lists it once")
+os.unlink(q.path("mess", two))
 
 # one message
 rc, out, err = qread(q, "-i", str(one))
