@@ -1,6 +1,7 @@
-/* rewrite.h: where a recipient goes, as qmail-send decides it (qmail-send(8)): percenthack,
-   envnoathost, locals, then virtualdomains (address, domain, .subdomain wildcards, the empty
-   wildcard). Lists are loaded once (and again on SIGHUP) into sorted lowercase tables. */
+/* rewrite.h: where a recipient goes (qmail-todo classifies, qmail-send rewrites with it):
+   envnoathost for an address without '@', then percenthack, locals, then virtualdomains
+   (address, domain, .subdomain wildcards, the empty wildcard). Lists are loaded once (and
+   again on SIGHUP) into sorted lowercase tables. */
 #ifndef QM_REWRITE_H
 #define QM_REWRITE_H
 

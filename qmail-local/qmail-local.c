@@ -1,5 +1,5 @@
 /* qmail-local: deliver one message to a user by the instructions of dot-qmail(5).
-   fd 0: the message, a seekable file, reread from offset 0 for each delivery. fd 1: after
+   fd 0: the message, a seekable file, reread from its starting offset for each delivery. fd 1: after
    success "did F+W+P" (mailbox, forward, program deliveries) and "qp PID" if it forwarded;
    fd 2: diagnostics, the last line saying why. .qmail programs inherit fds 1 and 2.
    Exit 0 delivered, 100 permanent failure (bounce), 111 temporary failure (try again). */

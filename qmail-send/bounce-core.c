@@ -26,6 +26,17 @@ static int cats (stralloc *sa, char const *s)
   return stralloc_cats(sa, s) ;
 }
 
+/* An address inside a header field: a control character could end the field and start a
+   forged one, so each becomes '?'. */
+static int cataddr (stralloc *sa, char const *s)
+{
+  size_t start = sa->len ;
+  if (!stralloc_cats(sa, s)) return 0 ;
+  for (size_t i = start ; i < sa->len ; i++)
+    if ((unsigned char)sa->s[i] < 32 || sa->s[i] == 127) sa->s[i] = '?' ;
+  return 1 ;
+}
+
 /* The header of a message: up to and including the empty line, or all of it. */
 static size_t header_len (char const *s, size_t len)
 {
@@ -43,7 +54,7 @@ static int human (stralloc *sa, bounce_t const *b)
   while (p < b->failures + b->failureslen)
   {
     char const *reason = p + strlen(p) + 1 ;
-    if (!cats(sa, "\n<") || !cats(sa, p) || !cats(sa, ">:\n") || !cats(sa, reason)) return 0 ;
+    if (!cats(sa, "\n<") || !cataddr(sa, p) || !cats(sa, ">:\n") || !cats(sa, reason)) return 0 ;
     if (!*reason || reason[strlen(reason) - 1] != '\n') if (!cats(sa, "\n")) return 0 ;
     p = reason + strlen(reason) + 1 ;
   }
@@ -62,7 +73,7 @@ static int dsn (stralloc *sa, bounce_t const *b)
     char status[12] ;
     size_t n = str_chr(reason, '\n') ;
     bounce_status(status, reason) ;
-    if (!cats(sa, "\nFinal-Recipient: rfc822; ") || !cats(sa, p) || !cats(sa, "\nAction: failed\nStatus: ")
+    if (!cats(sa, "\nFinal-Recipient: rfc822; ") || !cataddr(sa, p) || !cats(sa, "\nAction: failed\nStatus: ")
      || !cats(sa, status) || !cats(sa, "\nDiagnostic-Code: X-qmail; ") || !stralloc_catb(sa, reason, n) || !cats(sa, "\n")) return 0 ;
     p = reason + strlen(reason) + 1 ;
   }
@@ -80,7 +91,7 @@ int bounce_build (stralloc *sa, bounce_t const *b)
   blen += uint64_fmt(boundary + blen, b->id) ;
   boundary[blen] = 0 ;
   if (!cats(sa, "Date: ") || !stralloc_catb(sa, date, date822_fmt(date, b->now))
-   || !cats(sa, "\nFrom: ") || !cats(sa, b->from) || !cats(sa, "\nTo: ") || !cats(sa, b->to)
+   || !cats(sa, "\nFrom: ") || !cataddr(sa, b->from) || !cats(sa, "\nTo: ") || !cataddr(sa, b->to)
    || !cats(sa, "\nSubject: failure notice\nMIME-Version: 1.0\n"
                 "Content-Type: multipart/report; report-type=delivery-status;\n boundary=\"")
    || !cats(sa, boundary) || !cats(sa, "\"\n\nThis is a MIME-encapsulated delivery report.\n\n--")

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include <skalibs/bytestr.h>
 #include <skalibs/direntry.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/sig.h>
 #include <skalibs/skamisc.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
@@ -80,19 +82,27 @@ static int parse (char *s, size_t len, request_t *q)
   return 1 ;
 }
 
-/* A write must stay inside the header's records: never the prefix, never the message. */
-static int do_write (char const *path, request_t const *q)
+/* A write may change only what qmail-todo and qmail-send own: one recipient's state letter,
+   or one whole next-try time. Addresses, the sender and the message stay as queued. */
+static int allowed (queuehdr_t const *h, char const *hdr, request_t const *q)
 {
-  char prefix[QUEUE_PREFIX] ;
-  uint64_t bodyoff ;
+  queuercpt_t r ;
+  size_t pos = h->rcptstart ;
+  if (q->len == QUEUE_NUMLEN) return q->off == h->nextlocaloff || q->off == h->nextremoteoff ;
+  if (q->len != 1 || !strchr("TLRDX", q->bytes[0])) return 0 ;
+  while (queuehdr_nextrcpt(h, hdr, &pos, &r)) if (r.off == q->off) return 1 ;
+  return 0 ;
+}
+
+static int do_write (char const *path, request_t const *q, stralloc *hdr)
+{
+  queuehdr_t h ;
   int fd = open2(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) ;
   int ok ;
   if (fd < 0) return 0 ;
-  ok = pread(fd, prefix, QUEUE_PREFIX, 0) == QUEUE_PREFIX && !memcmp(prefix, QUEUE_MAGIC, 5)
-    && uint64_scan(prefix + 5, &bodyoff) == QUEUE_NUMLEN
-    && q->off >= QUEUE_PREFIX && q->off + q->len < bodyoff ;
-  if (!ok) errno = EINVAL ;
-  else ok = pwrite(fd, q->bytes, q->len, q->off) == (ssize_t)q->len ;
+  ok = queuehdr_read(fd, hdr, &h) ;
+  if (ok && !allowed(&h, hdr->s, q)) { errno = EINVAL ; ok = 0 ; }
+  if (ok) ok = pwrite(fd, q->bytes, q->len, q->off) == (ssize_t)q->len ;
   fd_close(fd) ;
   return ok ;
 }
@@ -145,7 +155,7 @@ static int handle (request_t const *q, unsigned int split, stralloc *a, stralloc
   if (!queue_path(a, q->dir == 't' ? "todo" : "mess", q->id, split)) return 0 ;
   switch (q->op)
   {
-    case 'w' : return do_write(a->s, q) ;
+    case 'w' : return do_write(a->s, q, b) ;
     case 's' : return do_sync(a->s) ;
     case 'm' : return queue_path(b, "mess", q->id, split) && do_move(a, b) ;
     case 'r' : return do_remove(a) ;
@@ -172,6 +182,7 @@ int main (int argc, char const *const *argv)
   unsigned int split ;
   PROG = "qmail-clean" ;
   if (argc > 1) strerr_dieusage(QX_PERM, USAGE) ;
+  sig_ignore(SIGPIPE) ;  /* a requester that went away is an error on write, not a signal */
   (void)argv ;
   home_chdir() ;
   if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;

@@ -58,7 +58,8 @@ static void deliver (char const *const *f, unsigned int split, char const *dflt,
   int fd ;
   size_t atpos = str_rchr(recip, '@') ;
   at = recip[atpos] ? recip + atpos + 1 : "" ;
-  if (!uint64_scan(f[1], &id) || !uint64_scan(f[2], &bodyoff)) childfail(QX_BUG, "garbled job", "") ;
+  if (uint64_scan(f[1], &id) != strlen(f[1]) || uint64_scan(f[2], &bodyoff) != strlen(f[2]) || !*f[1] || !*f[2])
+    childfail(QX_BUG, "garbled job", "") ;
   if (!queue_path(&path, "queue/mess", id, split)) childfail(QX_TEMP, "Out of memory. (#4.3.0)", "") ;
   fd = open_read(path.s) ;
   if (fd < 0 || lseek(fd, bodyoff, SEEK_SET) < 0 || fd_move(0, fd) < 0) childfail(QX_TEMP, "Unable to open the message in the queue. (#4.3.0)", "") ;
@@ -165,8 +166,9 @@ static size_t jobs (stralloc *in, child_t *kids, unsigned int *n, unsigned int s
       f[i] = in->s + p ;
       p += len + 1 ;
     }
-    if (!uint_scan(f[0], &slot) || slot >= CHILDMAX) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
+    if (!*f[0] || uint_scan(f[0], &slot) != strlen(f[0]) || slot >= CHILDMAX) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
     for (i = 0 ; i < *n && kids[i].pid ; i++) ;
+    if (i == CHILDMAX) strerr_dief(QX_BUG, "more jobs than qmail-send may have in progress") ;
     if (i == *n) (*n)++ ;
     kids[i].slot = slot ;
     if (!spawn(kids + i, f, split, dflt, home))

@@ -78,6 +78,12 @@ void send_setup (send_t *s)
     if (!ch->jobs) strerr_diefusys(QX_TEMP, "allocate delivery slots") ;
     if (coe(ch->jobfd) < 0 || coe(ch->resultfd) < 0 || ndelay_on(ch->resultfd) < 0) strerr_diefusys(QX_TEMP, "set up spawn descriptors") ;
   }
+  {
+    int fd = open3("lock/sendmutex", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) ;
+    int r = fd < 0 ? -1 : fd_lock(fd, 1, 1) ;
+    if (r < 0) strerr_diefusys(QX_TEMP, "lock queue/lock/sendmutex") ;
+    if (!r) strerr_dief(QX_TEMP, "another qmail-send is running on this queue") ;
+  }
   coe(7) ; coe(8) ;
   cleanclient_init(&s->clean, 7, 8) ;
   if (s->todofd >= 0) { coe(9) ; coe(10) ; ndelay_on(10) ; }

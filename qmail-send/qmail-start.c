@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 #include <skalibs/djbunix.h>
@@ -44,7 +45,17 @@ static void arrange (int const *want)
     moved[i] = -1 ;
     if (want[i] >= 0 && (moved[i] = fcntl(want[i], F_DUPFD, FDHIGH)) < 0) strerr_diefusys(QX_TEMP, "dup") ;
   }
-  for (int i = 0 ; i < FDHIGH ; i++) if (i > 2 || moved[i] >= 0) close(i) ;
+  {
+    /* every inherited descriptor goes, not only the low ones: children get exactly fds 0..10 */
+    struct rlimit rl ;
+    int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536 ;
+    for (int i = 0 ; i < max ; i++)
+    {
+      int keep = 0 ;
+      for (int j = 0 ; j < FDMAX ; j++) keep |= moved[j] == i ;
+      if (!keep && (i > 2 || moved[i] >= 0)) close(i) ;
+    }
+  }
   for (int i = 0 ; i < FDMAX ; i++)
     if (moved[i] >= 0 && (dup2(moved[i], i) < 0 || close(moved[i]) < 0)) strerr_diefusys(QX_TEMP, "dup2") ;
 }

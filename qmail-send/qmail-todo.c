@@ -103,7 +103,13 @@ static void process (todo_t *t, uint64_t id, char const *path)
   n3[uint64_fmt(n3, h.uid)] = 0 ;
   n4[uint64_fmt(n4, h.rcptn)] = 0 ;
   log_("new msg ", fmtid) ;
-  log_("info msg ", fmtid, ": bytes ", n1, " from <", h.sender, "> qp ", n2, " uid ", n3) ;
+  {
+    /* the sender as a log line may show it: no control character can forge a line */
+    if (!stralloc_copys(&t->addr, h.sender) || !stralloc_0(&t->addr)) strerr_diefusys(QX_TEMP, "allocate memory") ;
+    for (size_t i = 0 ; i + 1 < t->addr.len ; i++)
+      if ((unsigned char)t->addr.s[i] < 32 || t->addr.s[i] == 127) t->addr.s[i] = '?' ;
+    log_("info msg ", fmtid, ": bytes ", n1, " from <", t->addr.s, "> qp ", n2, " uid ", n3) ;
+  }
   {
     size_t len = uint64_fmt(fmtid, id) ;
     fmtid[len++] = '\n' ;

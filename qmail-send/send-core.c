@@ -191,6 +191,35 @@ static void sanitize (stralloc *sa, char const *text)
     else if ((unsigned char)sa->s[i] < 32 || sa->s[i] == 127) sa->s[i] = '_' ;
 }
 
+/* An address as it may appear in a log line: no control character can forge another line. */
+static char const *logaddr (stralloc *sa, char const *addr)
+{
+  sa->len = 0 ;
+  if (!stralloc_cats(sa, addr) || !stralloc_0(sa)) nomem() ;
+  for (size_t i = 0 ; i + 1 < sa->len ; i++)
+    if ((unsigned char)sa->s[i] < 32 || sa->s[i] == 127) sa->s[i] = '?' ;
+  return sa->s ;
+}
+
+/* qmail's VERP: a sender "prefix-@host-@[]" becomes "prefix-rlocal=rhost@host" for each
+   recipient rlocal@rhost, so that a bounce names the recipient that failed. */
+static void sender_for (stralloc *out, char const *sender, char const *rcpt)
+{
+  size_t len = strlen(sender), at, rat ;
+  out->len = 0 ;
+  if (len < 5 || strcmp(sender + len - 4, "-@[]"))
+  {
+    if (!stralloc_cats(out, sender) || !stralloc_0(out)) nomem() ;
+    return ;
+  }
+  len -= 4 ;
+  at = byte_rchr(sender, len, '@') ;
+  rat = str_rchr(rcpt, '@') ;
+  if (!stralloc_catb(out, sender, at) || !stralloc_catb(out, rcpt, rat)) nomem() ;
+  if (rcpt[rat] && (!stralloc_catb(out, "=", 1) || !stralloc_cats(out, rcpt + rat + 1))) nomem() ;
+  if (!stralloc_catb(out, sender + at, len - at) || !stralloc_0(out)) nomem() ;
+}
+
 static int startjob (send_t *s, int c, uint32_t i, queuehdr_t const *h, queuercpt_t const *r)
 {
   channel_t *ch = s->ch + c ;
@@ -203,18 +232,19 @@ static int startjob (send_t *s, int c, uint32_t i, queuehdr_t const *h, queuercp
   ch->jobs[j].off = r->off ;
   ch->jobs[j].delnum = ++s->delnum ;
   ch->jobs[j].busy = 1 ;
+  sender_for(&s->bounce, h->sender, r->addr) ;
   s->tmp.len = 0 ;
   if (!stralloc_catb(&s->tmp, slot, uint_fmt(slot, j)) || !stralloc_0(&s->tmp)
    || !stralloc_catb(&s->tmp, id, uint64_fmt(id, m->id)) || !stralloc_0(&s->tmp)
    || !stralloc_catb(&s->tmp, off, uint64_fmt(off, m->bodyoff)) || !stralloc_0(&s->tmp)
-   || !stralloc_cats(&s->tmp, h->sender) || !stralloc_0(&s->tmp)
+   || !stralloc_catb(&s->tmp, s->bounce.s, s->bounce.len) 
    || !stralloc_catb(&s->tmp, ch->jobs[j].addr.s, ch->jobs[j].addr.len + 1)) nomem() ;
   if (allwrite(ch->jobfd, s->tmp.s, s->tmp.len) < s->tmp.len) strerr_diefusys(QX_TEMP, "write to qmail-", c ? "rspawn" : "lspawn") ;
   m->inflight[c]++ ;
   ch->busy++ ;
   id[uint64_fmt(id, m->id)] = 0 ;
   num[uint_fmt(num, ch->jobs[j].delnum)] = 0 ;
-  send_log_("starting delivery ", num, ": msg ", id, " to ", chname[c], " ", ch->jobs[j].addr.s) ;
+  send_log_("starting delivery ", num, ": msg ", id, " to ", chname[c], " ", logaddr(&s->bounce, ch->jobs[j].addr.s)) ;
   send_status(s) ;
   return 1 ;
 }
@@ -315,13 +345,17 @@ void send_result (send_t *s, int c, unsigned int slot, char code, char const *te
   uint64_t now = time(0) ;
   char num[UINT_FMT] ;
   char const *letter = 0 ;
+  stralloc why = STRALLOC_ZERO ;  /* the bounce text when queuelifetime turns a deferral into a failure */
   num[uint_fmt(num, j->delnum)] = 0 ;
   if (code == 'Z' && now >= m->birth + s->queuelifetime)
   {
+    /* the last reason, then qmail's verdict: both go to the bounce */
     sanitize(&s->bounce, text) ;
     send_log_("delivery ", num, ": deferral: ", s->bounce.s) ;
     code = 'D' ;
-    text = toolong ;
+    if (!stralloc_cats(&why, text) || (why.len && why.s[why.len - 1] != '\n' && !stralloc_catb(&why, "\n", 1))
+     || !stralloc_cats(&why, toolong) || !stralloc_0(&why)) nomem() ;
+    text = why.s ;
   }
   sanitize(&s->bounce, text) ;
   switch (code)
@@ -343,6 +377,7 @@ void send_result (send_t *s, int c, unsigned int slot, char code, char const *te
     if (cleanclient_write(&s->clean, 'm', m->id, j->off, letter, 1) && cleanclient_sync(&s->clean, 'm', m->id)) { if (m->pending[c]) m->pending[c]-- ; }
     else m->deferred[c] = 1 ;
   }
+  stralloc_free(&why) ;
   j->busy = 0 ;
   ch->busy-- ;
   m->inflight[c]-- ;
@@ -426,12 +461,22 @@ static int bounce (send_t *s, uint32_t i)
     ok = 1 ;
     goto end ;
   }
+  if (!*sender && !s->doublebounceto.len)
+  {
+    send_log_("double bounce: discarding bounce/", id) ;
+    ok = 1 ;
+    goto end ;
+  }
   if (!*sender)
   {
     if (!stralloc_copy(&to, &s->doublebounceto)) nomem() ;
     if (byte_chr(to.s, to.len, '@') == to.len && (!stralloc_catb(&to, "@", 1) || !stralloc_cat(&to, &s->doublebouncehost))) nomem() ;
   }
-  else if (!stralloc_cats(&to, sender)) nomem() ;
+  else
+  {
+    sender_for(&to, sender, fail.len ? fail.s : "") ;  /* a VERP sender: to the first failed recipient's form */
+    to.len-- ;
+  }
   if (!stralloc_0(&to) || !stralloc_copy(&s->tmp, &s->bouncefrom) || !stralloc_catb(&s->tmp, "@", 1) || !stralloc_cat(&s->tmp, &s->bouncehost) || !stralloc_0(&s->tmp)) nomem() ;
   b = (bounce_t){ .me = s->me.s, .from = s->tmp.s, .to = to.s, .now = time(0), .arrival = m->birth, .id = m->id,
     .failures = fail.s, .failureslen = fail.len, .original = orig.s, .originallen = orig.len,
@@ -443,7 +488,11 @@ static int bounce (send_t *s, uint32_t i)
     int r = inject(s->bounce.s, s->bounce.len, env.s, env.len) ;
     if (r) { strerr_warnw("unable to queue the bounce of msg ", id, ", will try again") ; goto end ; }
   }
-  send_log_("bounce msg ", id, " to <", to.s, ">") ;
+  {
+    stralloc l = STRALLOC_ZERO ;
+    send_log_("bounce msg ", id, " to <", logaddr(&l, to.s), ">") ;
+    stralloc_free(&l) ;
+  }
   ok = 1 ;
  end:
   stralloc_free(&fail) ; stralloc_free(&orig) ; stralloc_free(&to) ; stralloc_free(&env) ;

@@ -82,6 +82,30 @@ inst.signal(signal.SIGHUP)
 tap.is_(inst.queue(b"Subject: bounce\n\n", "", ["nobody-either@localhost"]), 0, "queued a bounce for an unknown user")
 tap.ok(wait_for(lambda: len(inst.maildir_new()) == 5), "double bounce delivered to doublebounceto", inst.logtext())
 
+# VERP: a sender "prefix-@host-@[]" is expanded for each recipient
+n = len(inst.maildir_new())
+tap.is_(inst.queue(b"Subject: verp\n\n", "list-@lists.example-@[]", ["demo@localhost"]), 0, "queued with a VERP sender")
+tap.ok(wait_for(lambda: len(inst.maildir_new()) == n + 1), "VERP message delivered", inst.logtext())
+verp = [email.message_from_bytes(open(p, "rb").read()) for p in inst.maildir_new()]
+tap.ok(any(m["Return-Path"] == "<list-demo=localhost@lists.example>" for m in verp), "Return-Path is the recipient's VERP form",
+       [m["Return-Path"] for m in verp])
+
+# an empty doublebounceto discards double bounces
+inst.put("control/doublebounceto", "")
+inst.signal(signal.SIGHUP)
+tap.ok(wait_for(lambda: inst.logtext().count("hup: reread the control files") >= 2), "HUP logged")
+n = len(inst.maildir_new())
+tap.is_(inst.queue(b"Subject: bounce2\n\n", "", ["nobody-at-all@localhost"]), 0, "queued another bounce for an unknown user")
+tap.ok(wait_for(lambda: re.search(r"double bounce: discarding bounce/\d+", inst.logtext())), "double bounce discarded", inst.logtext())
+tap.is_(len(inst.maildir_new()), n, "and nothing delivered")
+
+# a second qmail-send on the same queue refuses to run
+p = inst.run(["qmail-start", "./Maildir/"])
+tap.is_(p.returncode, 111, "a second qmail-start exits 111")
+tap.ok(b"another qmail-send is running" in p.stdout + p.stderr, "and says why", p.stdout + p.stderr)
+tap.is_(inst.queue(b"Subject: still\n\n", "a@example.org", ["demo@localhost"]), 0, "queued after the refused start")
+tap.ok(wait_for(lambda: len(inst.maildir_new()) == n + 1), "the first system still delivers", inst.logtext())
+
 tap.is_(inst.stop(), 0, "SIGTERM: qmail-send exits 0")
 tap.is_(inst.ours(), [], "no process of the instance left")
 tap.is_(inst.queued(), [], "queue empty at the end")

@@ -56,6 +56,12 @@ tap.ok(ask(b"wt %d %d L" % (ident, off)).startswith(b"-"), "a write at the body 
 tap.ok(ask(b"wt %d 3 L" % ident).startswith(b"-"), "a write into the prefix is refused")
 tap.ok(ask(b"wt %d %d L" % (ident, off - 1)).startswith(b"-"), "the last header byte stays NUL")
 tap.ok(ask(b"wt %d %d Q" % (ident, first)).startswith(b"-malformed"), "a letter outside TLRDX/digits is refused")
+tap.ok(ask(b"wt %d %d D" % (ident, first + 1)).startswith(b"-"), "a letter inside an address is refused")
+tap.ok(ask(b"wt %d %d 7" % (ident, first)).startswith(b"-"), "a digit as a state letter is refused")
+noff = data.index(b"\0N") + 2
+tap.is_(ask(b"wt %d %d 000000001234" % (ident, noff)), b"+", "a whole next-try time may be written")
+tap.ok(ask(b"wt %d %d 000000001234" % (ident, noff + 1)).startswith(b"-"), "twelve digits anywhere else are refused")
+tap.ok(ask(b"wt %d %d 12" % (ident, noff)).startswith(b"-"), "part of a next-try time is refused")
 tap.ok(ask(b"wt %d %d %s" % (ident, first, b"1" * 65)).startswith(b"-malformed"), "more than 64 bytes refused")
 tap.ok(ask(b"wt ../../etc/passwd 20 L").startswith(b"-malformed"), "no path in a request")
 tap.ok(ask(b"wx %d 20 L" % ident).startswith(b"-malformed"), "unknown directory letter")
