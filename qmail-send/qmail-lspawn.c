@@ -77,7 +77,7 @@ static void deliver (char const *const *f, unsigned int split, char const *dflt,
   if (!geteuid())
   {
     gid_t g = a.gid ;
-    if (setgroups_and_gid(a.gid, 1, &g) < 0 || setuid(a.uid) < 0) childfail(QX_TEMP, "Unable to switch to the user's uid. (#4.3.0)", "") ;
+    if (skalibs_setgroups(1, &g) < 0 || setgid(a.gid) < 0 || setuid(a.uid) < 0) childfail(QX_TEMP, "Unable to switch to the user's uid. (#4.3.0)", "") ;
   }
   if (getuid() != a.uid || geteuid() != a.uid || getegid() != a.gid)
     childfail(QX_TEMP, "This single-user instance cannot deliver as another user: ", assign_user(&a)) ;

@@ -32,7 +32,7 @@ static void become (char const *name)
   pw = getpwnam(name) ;
   if (!pw) strerr_dief(QX_TEMP, "no account ", name, ": create the qmail users (see INSTALL)") ;
   g = pw->pw_gid ;
-  if (setgroups_and_gid(pw->pw_gid, 1, &g) < 0 || setuid(pw->pw_uid) < 0) strerr_diefusys(QX_TEMP, "become ", name) ;
+  if (skalibs_setgroups(1, &g) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) strerr_diefusys(QX_TEMP, "become ", name) ;
   if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid || getgid() != pw->pw_gid) strerr_dief(QX_TEMP, "still not ", name) ;
 }
 
