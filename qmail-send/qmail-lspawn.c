@@ -74,6 +74,11 @@ static void deliver (char const *const *f, unsigned int split, char const *dflt,
     stralloc_free(&local) ;
   }
   if (!a.uid) childfail(QX_TEMP, "Refusing to deliver as uid 0 for ", assign_user(&a)) ;
+  /* A single-user instance delivers only as itself: system accounts and the alias account
+     of anyone else are no mailbox of its. A users/assign entry for another uid is a mistake
+     in the instance's set-up, so that one stays a temporary failure (below). */
+  if (geteuid() && a.uid != geteuid() && (a.source == ASSIGN_PASSWD || a.source == ASSIGN_CATCHALL))
+    childfail(QX_PERM, "Sorry, no mailbox here by that name. (#5.1.1)", "") ;
   if (!geteuid())
   {
     gid_t g = a.gid ;
