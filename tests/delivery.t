@@ -3,7 +3,7 @@
 qmail-lspawn and qmail-local in a real instance; mail queued with qmail-queue, read back
 with Python's mailbox, bounces parsed with email, the log in qmail's vocabulary, and a
 clean stop that leaves no process behind."""
-import email, email.policy, mailbox, os, re, signal, sys
+import email, email.policy, email.utils, mailbox, os, re, signal, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap
 from instance import Instance, wait_for
@@ -47,9 +47,51 @@ if os.path.exists(rewound):
     tap.ok(a.startswith(b"Received: (qmail ") and a.endswith(b"Subject: prog\n\nfor a program\n"), "program got the message", a[:200])
     tap.is_(b, a, "a program that rewinds sees the same bytes, not the queue header")
 
+# through sendmail -t and qmail-inject: Date and Message-ID added, Bcc gone; mbox, forward,
+# -default and the catch-all (qmail's ~alias, here a users/assign "+" line) in one go
+inst.put("users/demo/.qmail-box", "./Mbox\n")
+inst.put("users/demo/.qmail-fwd", "&demo-box@localhost\n")
+inst.put("users/demo/.qmail-lists-default", "./Maildir/\n")
+os.makedirs(os.path.join(inst.users, "alias", "Maildir", "new"))
+for d in ("tmp", "cur"):
+    os.makedirs(os.path.join(inst.users, "alias", "Maildir", d))
+inst.put("users/alias/.qmail-default", "./Maildir/\n")
+u, g = inst.pw.pw_uid, inst.pw.pw_gid
+inst.put("users/assign", "=demo:%s:%d:%d:%s:::\n+demo-:%s:%d:%d:%s:-::\n+:%s:%d:%d:%s:-::\n.\n"
+         % (inst.pw.pw_name, u, g, inst.demo, inst.pw.pw_name, u, g, inst.demo, inst.pw.pw_name, u, g, os.path.join(inst.users, "alias")))
+inst.give()
+tap.is_(inst.run(["qmail-newu"]).returncode, 0, "users/assign with a catch-all recompiled")
+n = len(inst.maildir_new())
+msg = (b"From: Someone <someone@localhost>\nTo: demo-fwd@localhost, demo-lists-x@localhost\n"
+       b"Cc: whoever@localhost\nBcc: demo@localhost\nSubject: via sendmail\n\nbody via sendmail\n")
+p = inst.run(["sendmail", "-t", "-f", "someone@localhost"], stdin=msg)
+tap.is_(p.returncode, 0, "sendmail -t accepted it", p.stderr)
+tap.ok(wait_for(lambda: len(inst.maildir_new()) == n + 2), "Bcc and -default copies in demo's Maildir", inst.logtext())
+mbox_path = os.path.join(inst.demo, "Mbox")
+tap.ok(wait_for(lambda: os.path.exists(mbox_path) and b"body via sendmail" in open(mbox_path, "rb").read()), "forward to demo-box reached the mbox", inst.logtext())
+alias_new = os.path.join(inst.users, "alias", "Maildir", "new")
+tap.ok(wait_for(lambda: os.listdir(alias_new)), "an unknown local part went to the catch-all", inst.logtext())
+viasendmail = [email.message_from_bytes(open(p, "rb").read()) for p in inst.maildir_new()]
+viasendmail = [m for m in viasendmail if m["Subject"] == "via sendmail"]
+tap.is_(len(viasendmail), 2, "two copies via sendmail in demo's Maildir")
+for m in viasendmail:
+    tap.ok(m["Date"] and email.utils.parsedate_to_datetime(m["Date"]) is not None, "qmail-inject added a Date", m["Date"])
+    tap.ok(re.match(r"<[^@<>]+@[^@<>]+>$", m["Message-ID"] or ""), "and a Message-ID", m["Message-ID"])
+    tap.ok(m["Bcc"] is None, "Bcc removed")
+    tap.is_(m["Return-Path"], "<someone@localhost.localdomain>", "envelope sender from -f, completed by qmail-inject")
+if os.path.exists(mbox_path):
+    boxed = list(mailbox.mbox(mbox_path))
+    tap.is_(len(boxed), 1, "one message in the mbox")
+    if boxed:
+        tap.ok(boxed[0]["Delivered-To"] is not None and "demo-box@localhost" in boxed[0].get_all("Delivered-To"), "mbox copy has its Delivered-To", boxed[0].get_all("Delivered-To"))
+        tap.ok(boxed[0].get_from().startswith("someone@localhost.localdomain "), "mbox From_ line names the envelope sender", boxed[0].get_from())
+inst.put("users/assign", "=demo:%s:%d:%d:%s:::\n+demo-:%s:%d:%d:%s:-::\n.\n" % (inst.pw.pw_name, u, g, inst.demo, inst.pw.pw_name, u, g, inst.demo))
+tap.is_(inst.run(["qmail-newu"]).returncode, 0, "catch-all removed again")
+
 # a recipient nobody owns: a bounce to the sender, a multipart/report naming the recipient
+n = len(inst.maildir_new())
 tap.is_(inst.queue(b"Subject: lost\n\nwhere?\n", "demo@localhost", ["nobody-here@localhost"]), 0, "queued for an unknown user")
-tap.ok(wait_for(lambda: len(inst.maildir_new()) == 4), "the bounce came back to the sender", inst.logtext())
+tap.ok(wait_for(lambda: len(inst.maildir_new()) == n + 1), "the bounce came back to the sender", inst.logtext())
 bounce = None
 for path in inst.maildir_new():
     m = email.message_from_bytes(open(path, "rb").read(), policy=email.policy.default)
@@ -79,8 +121,9 @@ tap.ok(re.search(r"delivery \d+: failure: ", log) and re.search(r"bounce msg \d+
 # a bounce of a bounce goes to doublebounceto; a failing double bounce is dropped
 inst.put("control/doublebounceto", "demo\n")
 inst.signal(signal.SIGHUP)
+n = len(inst.maildir_new())
 tap.is_(inst.queue(b"Subject: bounce\n\n", "", ["nobody-either@localhost"]), 0, "queued a bounce for an unknown user")
-tap.ok(wait_for(lambda: len(inst.maildir_new()) == 5), "double bounce delivered to doublebounceto", inst.logtext())
+tap.ok(wait_for(lambda: len(inst.maildir_new()) == n + 1), "double bounce delivered to doublebounceto", inst.logtext())
 
 # VERP: a sender "prefix-@host-@[]" is expanded for each recipient
 n = len(inst.maildir_new())

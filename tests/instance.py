@@ -10,7 +10,7 @@ COMPONENTS = ("maildir", "qmail-send", "qmail-smtpd", "qmail-local", "qmail-remo
 
 
 class Instance:
-    def __init__(self, locals_=("localhost",), control=None):
+    def __init__(self, locals_=("localhost", "localhost.localdomain"), control=None):
         self.pw = qlocal.account()
         if qlocal.ROOT:
             tempfile.tempdir = "/tmp"
@@ -25,6 +25,8 @@ class Instance:
         subprocess.run([os.path.join(tap.TOP, "tools", "mkqueue"), self.home], check=True)
         os.mkdir(os.path.join(self.home, "control"))
         self.put("control/me", "localhost\n")
+        # qmail-inject completes a dotless host: user@localhost becomes user@localhost.localdomain
+        self.put("control/defaultdomain", "localdomain\n")
         self.put("control/locals", "".join(l + "\n" for l in locals_))
         for k, v in (control or {}).items():
             self.put("control/" + k, v)
