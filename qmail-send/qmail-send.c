@@ -159,56 +159,57 @@ static void results (send_t *s, int c)
   ch->in.len -= pos ;
 }
 
-/* Read qmail-todo's announcements: "ID\n" per new message in mess/. */
-static void announcements (send_t *s)
+/* Read what fd has, append it to sa, and pass each complete line to handle. -1: end of
+   file or error, 0: nothing more for now, 1: lines handled. */
+static int readlines (send_t *s, int fd, stralloc *sa, void (*handle) (send_t *, char const *, size_t))
 {
   char buf[4096] ;
   size_t pos = 0 ;
-  ssize_t r = fd_read(s->announcefd, buf, sizeof buf) ;
-  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return ;
-  if (r <= 0)
-  {
-    if (!s->exiting) strerr_dief(QX_TEMP, "qmail-todo went away") ;
-    fd_close(s->announcefd) ;
-    s->announcefd = -1 ;
-    return ;
-  }
-  if (!stralloc_catb(&s->announce, buf, r)) strerr_diefusys(QX_TEMP, "allocate memory") ;
+  ssize_t r = fd_read(fd, buf, sizeof buf) ;
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return 0 ;
+  if (r <= 0) return -1 ;
+  if (!stralloc_catb(sa, buf, r)) strerr_diefusys(QX_TEMP, "allocate memory") ;
   for (;;)
   {
-    size_t n = byte_chr(s->announce.s + pos, s->announce.len - pos, '\n') ;
-    uint64_t id ;
-    if (pos + n >= s->announce.len) break ;
-    if (uint64_scan(s->announce.s + pos, &id) == n && id) send_load(s, id) ;
+    size_t n = byte_chr(sa->s + pos, sa->len - pos, '\n') ;
+    if (pos + n >= sa->len) break ;
+    handle(s, sa->s + pos, n) ;
     pos += n + 1 ;
   }
-  memmove(s->announce.s, s->announce.s + pos, s->announce.len - pos) ;
-  s->announce.len -= pos ;
+  memmove(sa->s, sa->s + pos, sa->len - pos) ;
+  sa->len -= pos ;
+  if (sa->len > 1024) sa->len = 0 ;  /* a line that long is garbage */
+  return 1 ;
 }
 
-/* Commands from qmail-qctl on lock/ctl: "d ID", "h ID", "r ID", "f ID", "f", one per line. */
+/* qmail-todo's announcement: "ID", a new message in mess/ */
+static void announcement (send_t *s, char const *line, size_t n)
+{
+  uint64_t id ;
+  if (uint64_scan(line, &id) == n && id) send_load(s, id) ;
+}
+
+/* qmail-qctl's command on lock/ctl: "d ID", "h ID", "r ID", "f ID" or "f" */
+static void control (send_t *s, char const *line, size_t n)
+{
+  uint64_t id = 0 ;
+  if (n == 1 && line[0] == 'f') send_control(s, 'f', 0) ;
+  else if (n > 2 && line[1] == ' ' && strchr("dhrf", line[0]) && uint64_scan(line + 2, &id) == n - 2 && id)
+    send_control(s, line[0], id) ;
+  else send_log_("warning: qmail-qctl: malformed command ignored") ;
+}
+
+static void announcements (send_t *s)
+{
+  if (readlines(s, s->announcefd, &s->announce, &announcement) >= 0) return ;
+  if (!s->exiting) strerr_dief(QX_TEMP, "qmail-todo went away") ;
+  fd_close(s->announcefd) ;
+  s->announcefd = -1 ;
+}
+
 static void controls (send_t *s)
 {
-  char buf[4096] ;
-  size_t pos = 0 ;
-  ssize_t r = fd_read(s->ctlfd, buf, sizeof buf) ;
-  if (r <= 0) return ;
-  if (!stralloc_catb(&s->ctl, buf, r)) strerr_diefusys(QX_TEMP, "allocate memory") ;
-  for (;;)
-  {
-    size_t n = byte_chr(s->ctl.s + pos, s->ctl.len - pos, '\n') ;
-    char const *line = s->ctl.s + pos ;
-    uint64_t id = 0 ;
-    if (pos + n >= s->ctl.len) break ;
-    if (n == 1 && line[0] == 'f') send_control(s, 'f', 0) ;
-    else if (n > 2 && line[1] == ' ' && strchr("dhrf", line[0]) && uint64_scan(line + 2, &id) == n - 2 && id)
-      send_control(s, line[0], id) ;
-    else send_log_("warning: qmail-qctl: malformed command ignored") ;
-    pos += n + 1 ;
-  }
-  memmove(s->ctl.s, s->ctl.s + pos, s->ctl.len - pos) ;
-  s->ctl.len -= pos ;
-  if (s->ctl.len > 1024) s->ctl.len = 0 ;  /* a line that long is garbage */
+  readlines(s, s->ctlfd, &s->ctl, &control) ;  /* our own writer keeps it from ending */
 }
 
 static uint64_t nextevent (send_t const *s, uint64_t now, uint64_t pidclean)

@@ -10,27 +10,7 @@
 
 #define S(lit) (lit), sizeof(lit) - 1
 
-/* A fake fd for the reader: hands out src in pieces of at most chunk bytes, then EOF, or EIO
-   when readerr is set. An iov_func only gets an int, hence this file-wide state. */
-static char const *src ;
-static size_t srclen, srcpos, chunk ;
-static int readerr ;
-
-static ssize_t chunkread (int fd, struct iovec const *v, unsigned int n)
-{
-  size_t want = chunk, done = 0 ;
-  (void)fd ;
-  if (readerr && srcpos == srclen) return (errno = EIO, -1) ;
-  if (want > srclen - srcpos) want = srclen - srcpos ;
-  for (unsigned int i = 0 ; i < n && done < want ; i++)
-  {
-    size_t m = v[i].iov_len < want - done ? v[i].iov_len : want - done ;
-    if (m) memcpy(v[i].iov_base, src + srcpos + done, m) ;
-    done += m ;
-  }
-  srcpos += done ;
-  return done ;
-}
+#include "../chunkread.h"
 
 static int readmem (char const *s, size_t len, size_t step, size_t maxtotal, stralloc *sa, envelope_t *env, size_t *left)
 {
