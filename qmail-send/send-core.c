@@ -104,8 +104,10 @@ static int readhdr (send_t *s, uint64_t id, queuehdr_t *h)
 {
   int fd = openmess(s, id) ;
   int ok = fd >= 0 && queuehdr_read(fd, &s->hdr, h) ;
+  int e = errno ;
   if (!ok) strerr_warnwusys("read ", s->tmp.s) ;
-  fd_close(fd) ;
+  if (fd >= 0) fd_close(fd) ;
+  errno = e ;   /* callers tell a vanished message (ENOENT) from a damaged one */
   return ok ;
 }
 
@@ -257,7 +259,12 @@ static void proceed (send_t *s, int c, uint32_t i)
   queuehdr_t h ;
   queuercpt_t r ;
   size_t pos ;
-  if (!readhdr(s, msgp(s, i)->id, &h)) { msgp(s, i)->cursor[c] = 0 ; return ; }
+  if (!readhdr(s, msgp(s, i)->id, &h))
+  {
+    msgp(s, i)->cursor[c] = 0 ;
+    if (errno == ENOENT) msgp(s, i)->deleting = 1 ;  /* gone from under us: nothing left to do */
+    return ;
+  }
   pos = msgp(s, i)->cursor[c] < h.rcptstart ? h.rcptstart : msgp(s, i)->cursor[c] ;
   for (;;)
   {
