@@ -93,7 +93,7 @@ size_t queuescan_uniq (uint64_t *v, size_t n)
 {
   size_t out = 0 ;
   if (!n) return 0 ;
-  qsort(v, n, sizeof *v, &cmp_u64) ;
+  if (n) qsort(v, n, sizeof *v, &cmp_u64) ;
   for (size_t i = 1 ; i < n ; i++)
     if (v[i] != v[out]) v[++out] = v[i] ;
   return out + 1 ;
@@ -282,7 +282,8 @@ int queuelist_scan (queuelist_t *l, unsigned int split, unsigned int *bad)
     queuemsg_close(&m) ;
     if (!genalloc_append(queuelistent_t, &l->entries, &e)) goto end ;
   }
-  qsort(genalloc_s(queuelistent_t, &l->entries), genalloc_len(queuelistent_t, &l->entries), sizeof(queuelistent_t), &cmp_ent) ;
+  if (genalloc_len(queuelistent_t, &l->entries))
+    qsort(genalloc_s(queuelistent_t, &l->entries), genalloc_len(queuelistent_t, &l->entries), sizeof(queuelistent_t), &cmp_ent) ;
   ok = 1 ;
  end:
   queuemsg_free(&m) ;

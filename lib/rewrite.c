@@ -35,7 +35,7 @@ static int table_add (rewrite_t *r, genalloc *g, stralloc const *list, size_t n)
     s += len + 1 ;
   }
   sortbase = r->data.s ;
-  qsort(genalloc_s(size_t, g), genalloc_len(size_t, g), sizeof(size_t), &cmp_key) ;
+  if (genalloc_len(size_t, g)) qsort(genalloc_s(size_t, g), genalloc_len(size_t, g), sizeof(size_t), &cmp_key) ;
   return 1 ;
 }
 

@@ -80,7 +80,7 @@ static void table_index (table_t *t)
     if (!genalloc_append(char const *, &t->sorted, &p)) die_nomem() ;
   }
   if (t->sorted.len)
-    qsort(t->sorted.s, genalloc_len(char const *, &t->sorted), sizeof(char const *), &keycmp) ;
+    if (genalloc_len(char const *, &t->sorted)) qsort(t->sorted.s, genalloc_len(char const *, &t->sorted), sizeof(char const *), &keycmp) ;
 }
 
 static void table_free (table_t *t)
