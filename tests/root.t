@@ -71,13 +71,14 @@ proc = subprocess.Popen([os.path.join(bindir, "qmail-start"), "./Maildir/"], std
 def logtext():
     return open(os.path.join(home, "log"), "rb").read().decode(errors="replace")
 
-# qmail-queue as qmailq, as its setuid bit makes it in a real install
+# qmail-queue as qmailq with a foreign gid, as its setuid bit makes it in a real install: the
+# setgid pid/ directory must still give the file group qmail
 efile = os.path.join(home, "envelope")
 with open(efile, "wb") as f:
     f.write(b"Fsomeone@example.org\0Tr@localhost\0\0")
 os.chmod(efile, 0o644)
 with open(efile, "rb") as e:
-    q = subprocess.run(["setpriv", "--reuid=qmailq", "--regid=qmail", "--clear-groups", "--", os.path.join(bindir, "qmail-queue")],
+    q = subprocess.run(["setpriv", "--reuid=qmailq", "--regid=nogroup", "--clear-groups", "--", os.path.join(bindir, "qmail-queue")],
                        input=b"Subject: uids\n\nchecked\n", stdout=e, env=env)
 tap.is_(q.returncode, 0, "queued as qmailq")
 
