@@ -16,6 +16,9 @@
 Every wait is bounded; every process started is stopped; temp dirs are removed."""
 import ctypes, glob, json, os, pwd, resource, select, shutil, signal, struct, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from procs import programs  # noqa: E402  (no side effects)
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.geteuid() == 0
 TICK = os.sysconf("SC_CLK_TCK")
@@ -396,15 +399,7 @@ class Ours:
         time.sleep(settle)
 
     def ours(self):
-        out = []
-        for p in os.listdir("/proc"):
-            if p.isdigit():
-                try:
-                    if os.readlink("/proc/%s/exe" % p).startswith(self.bin + "/"):
-                        out.append(int(p))
-                except OSError:
-                    pass
-        return out
+        return sorted(programs(self.bin))
 
     def stop(self):
         """SIGTERM to qmail-send; its helpers exit when their input ends."""

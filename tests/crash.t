@@ -6,7 +6,7 @@ the system is restarted whenever it went down. Afterwards every message qmail-qu
 import glob, os, random, signal, subprocess, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap
-from instance import Instance, wait_for
+from instance import Instance, programs, wait_for
 
 N = int(os.environ.get("CRASH_MESSAGES", "2000"))
 KILLS = int(os.environ.get("CRASH_KILLS", "120"))
@@ -17,15 +17,7 @@ inst.start()
 newdir = os.path.join(inst.demo, "Maildir", "new")
 
 def pids(name):
-    out = []
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                if os.readlink("/proc/%s/exe" % p) == os.path.join(inst.bin, name):
-                    out.append(int(p))
-            except OSError:
-                pass
-    return out
+    return [pid for pid, prog in programs(inst.bin).items() if prog == name]
 
 accepted, lock = set(), threading.Lock()
 def inject(ids):

@@ -5,6 +5,7 @@ qmail-start. Everything runs as an ordinary user: the current one, or qmtestu wh
 run as root (through setpriv), so root's uid separation is not needed here."""
 import atexit, glob, os, pwd, shutil, signal, subprocess, tempfile, time
 import tap, qlocal
+from procs import programs
 
 COMPONENTS = ("maildir", "qmail-send", "qmail-smtpd", "qmail-local", "qmail-remote", "qmail-pop3d", "control", "tls")
 
@@ -129,15 +130,7 @@ class Instance:
 
     def ours(self):
         """Pids of processes whose executable lives in this instance's bin/."""
-        out = []
-        for p in os.listdir("/proc"):
-            if p.isdigit():
-                try:
-                    if os.readlink("/proc/%s/exe" % p).startswith(self.bin + "/"):
-                        out.append(int(p))
-                except OSError:
-                    pass
-        return out
+        return sorted(programs(self.bin))
 
     def queue(self, message, sender, rcpts):
         env = b"F" + sender.encode() + b"\0" + b"".join(b"T" + r.encode() + b"\0" for r in rcpts) + b"\0"

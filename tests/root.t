@@ -5,7 +5,7 @@ running program is checked while a delivery is in progress, and the mail arrives
 import glob, grp, os, pwd, shutil, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap
-from instance import COMPONENTS, wait_for
+from instance import COMPONENTS, programs, wait_for
 
 if os.geteuid() != 0:
     print("1..0 # skip needs root")
@@ -83,16 +83,14 @@ with open(efile, "rb") as e:
 tap.is_(q.returncode, 0, "queued as qmailq")
 
 def running():
+    """{program: set of account names it runs as} (effective uid)."""
     out = {}
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                exe = os.readlink("/proc/%s/exe" % p)
-                if exe.startswith(bindir + "/"):
-                    uid = int([l for l in open("/proc/%s/status" % p) if l.startswith("Uid:")][0].split()[2])
-                    out.setdefault(os.path.basename(exe), set()).add(pwd.getpwuid(uid).pw_name)
-            except (OSError, KeyError, IndexError):
-                pass
+    for pid, prog in programs(bindir).items():
+        try:
+            uid = int([l for l in open("/proc/%d/status" % pid) if l.startswith("Uid:")][0].split()[2])
+            out.setdefault(prog, set()).add(pwd.getpwuid(uid).pw_name)
+        except (OSError, KeyError, IndexError):
+            pass
     return out
 
 seen = wait_for(lambda: (lambda r: r if "qmail-local" in r else None)(running()), 20) or running()
