@@ -43,8 +43,9 @@ $(LIB): $(LIB_SRC:.c=.o)
 	rm -f $@
 	ar rcs $@ $^
 
+# A program that needs a system library names it here: LIBS_<program name> := -lcrypt
 $(PROGS): %: %.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(SKALIBS_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(SKALIBS_LIBS) $(LIBS_$(notdir $@))
 
 tests/unit/%.t: tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(SKALIBS_LIBS)
