@@ -3,11 +3,8 @@
    users/cdb, then users/ is fsynced: readers see the old or the new cdb, never a mixture, and a
    malformed assign leaves users/cdb untouched. No fds but 2 (diagnostics).
    Exit codes: 0 done, 100 usage, 111 malformed assign (the line is named) or system error. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
-#include <sys/stat.h>
 #include <skalibs/cdbmake.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/sgetopt.h>
@@ -15,35 +12,12 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "assign.h"
+#include "atomicfile.h"
 #include "home.h"
 
 #define USAGE "qmail-newu"
 #define ASSIGN "users/assign"
 #define TMP "users/cdb.tmp"
-
-/* The tmp file, locked against a concurrent qmail-newu. After waiting for the lock, the file
-   may have been renamed to users/cdb by the other run: writing it would damage the live cdb,
-   so open again until the locked file is still the one named users/cdb.tmp. */
-static int open_tmp (void)
-{
-  for (;;)
-  {
-    struct stat st1, st2 ;
-    int r, fd = open3(TMP, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) ;
-    if (fd == -1) strerr_diefusys(111, "open ", TMP) ;
-    if (fd_lock(fd, 1, 0) != 1) strerr_diefusys(111, "lock ", TMP) ;
-    if (fstat(fd, &st1) == -1) strerr_diefusys(111, "stat ", TMP) ;
-    r = stat(TMP, &st2) ;
-    if (r == -1 && errno != ENOENT) strerr_diefusys(111, "stat ", TMP) ;
-    if (!r && st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino)
-    {
-      if (ftruncate(fd, 0) == -1) strerr_diefusys(111, "truncate ", TMP) ;
-      if (fchmod(fd, 0644) == -1) strerr_diefusys(111, "chmod ", TMP) ;  /* whatever the umask */
-      return fd ;
-    }
-    fd_close(fd) ;
-  }
-}
 
 static void die_malformed (size_t line, char const *why)
 {
@@ -65,18 +39,6 @@ static void compile (int fd, stralloc const *text)
   if (r < 0 || !cdbmake_finish(&c)) { unlink(TMP) ; strerr_diefusys(111, "write ", TMP) ; }
 }
 
-/* the rename is the commit point; users/ is synced so that the new name survives a crash */
-static void commit (int fd)
-{
-  int dfd ;
-  if (fsync(fd) == -1) { unlink(TMP) ; strerr_diefusys(111, "fsync ", TMP) ; }
-  if (rename(TMP, ASSIGN_CDB) == -1) strerr_diefusys(111, "rename ", TMP, " to ", ASSIGN_CDB) ;
-  fd_close(fd) ;
-  dfd = open2("users", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
-  if (dfd == -1 || fsync(dfd) == -1) strerr_diefusys(111, "fsync users/") ;
-  fd_close(dfd) ;
-}
-
 int main (int argc, char const *const *argv)
 {
   subgetopt l = SUBGETOPT_ZERO ;
@@ -92,9 +54,10 @@ int main (int argc, char const *const *argv)
   if (argc - l.ind) strerr_dieusage(100, USAGE) ;
   home_chdir() ;
   if (!openslurpclose(&text, ASSIGN)) strerr_diefusys(111, "read ", ASSIGN) ;
-  fd = open_tmp() ;
+  fd = atomicfile_open(TMP, 0644) ;
+  if (fd == -1) strerr_diefusys(111, "open ", TMP) ;
   compile(fd, &text) ;
-  commit(fd) ;
+  if (!atomicfile_commit(fd, TMP, ASSIGN_CDB)) strerr_diefusys(111, "replace ", ASSIGN_CDB) ;
   stralloc_free(&text) ;
   return 0 ;
 }

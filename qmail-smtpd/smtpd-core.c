@@ -267,7 +267,7 @@ int smtpd_received (stralloc *sa, smtpd_rcvd_t const *r, int64_t t)
   if (r->host && *r->host && !smtpd_safe(sa, r->host, strlen(r->host), 1)) goto fail ;
   if (r->ip && *r->ip)
   {
-    if (sa->s[sa->len - 1] != '(' && !stralloc_catb(sa, " ", 1)) goto fail ;
+    if (sa->s[sa->len - 1] != '(' && sa->s[sa->len - 1] != '@' && !stralloc_catb(sa, " ", 1)) goto fail ;
     if (!stralloc_cats(sa, r->ip6 ? "[IPv6:" : "[") || !smtpd_safe(sa, r->ip, strlen(r->ip), 1)
      || !stralloc_catb(sa, "]", 1)) goto fail ;
   }

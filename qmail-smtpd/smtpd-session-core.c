@@ -126,12 +126,12 @@ void smtp_putreply (smtp_t *s, char const *a, char const *b)
 void smtp_reply (smtp_t *s, char const *text, char const *verb, char const *arg)
 {
   size_t len = strlen(arg) ;
-  smtp_putreply(s, text, "") ;
   s->tmp.len = 0 ;
   if (!stralloc_cats(&s->tmp, verb) || !stralloc_catb(&s->tmp, " ", 1)
    || !smtpd_safe(&s->tmp, arg, len > ARGLOGMAX ? ARGLOGMAX : len, 0) || !stralloc_cats(&s->tmp, ": ")
    || !stralloc_0(&s->tmp)) smtp_fatal(s, "allocate memory") ;
   logline(s, "reject ", s->tmp.s, text) ;
+  /* a client that keeps sending bad commands gets its last answer as a 421 */
   if (text[0] == '5' && text[1] == '0' && ++s->errors >= SMTP_ERRORMAX)
   {
     smtp_putreply(s, "421 4.7.0 too many errors, closing connection", "") ;
@@ -140,6 +140,7 @@ void smtp_reply (smtp_t *s, char const *text, char const *verb, char const *arg)
     smtp_reset(s) ;
     _exit(0) ;
   }
+  smtp_putreply(s, text, "") ;
 }
 
 void smtp_replyaddr (smtp_t *s, char const *text, address_err_t e, char const *verb, char const *arg)
@@ -377,26 +378,26 @@ void smtp_skip (smtp_t *s, uint64_t size)
   chunk(s, size, 0) ;
 }
 
-/* The reply for qmail-queue's exit code, into s->tmp */
-static void qqreply (smtp_t *s, int code, int sig)
+/* The reply for qmail-queue's exit code, into sa */
+static void qqreply (smtp_t *s, stralloc *sa, int code, int sig)
 {
-  s->tmp.len = 0 ;
+  sa->len = 0 ;
   if (code < 0)
   {
-    if (!stralloc_cats(&s->tmp, sig ? "451 4.3.0 qmail-queue crashed" : "451 4.3.0 unable to wait for qmail-queue")) goto nomem ;
+    if (!stralloc_cats(sa, sig ? "451 4.3.0 qmail-queue crashed" : "451 4.3.0 unable to wait for qmail-queue")) goto nomem ;
   }
   else if (code == QQ_CUSTOM)
   {
     stralloc text = STRALLOC_ZERO ;
     int perm = qq_customreply(s->errfd, &text) ;
     s->errfd = -1 ;
-    if (!stralloc_cats(&s->tmp, perm ? "554 5.7.1 " : "451 4.7.1 ")
-     || !stralloc_cats(&s->tmp, text.len ? "" : "message refused by a filter") || !stralloc_cat(&s->tmp, &text)) goto nomem ;
+    if (!stralloc_cats(sa, perm ? "554 5.7.1 " : "451 4.7.1 ")
+     || !stralloc_cats(sa, text.len ? "" : "message refused by a filter") || !stralloc_cat(sa, &text)) goto nomem ;
     stralloc_free(&text) ;
   }
-  else if (!exitreply_smtp(&s->tmp, exitreply_qq(code))) goto nomem ;
-  else s->tmp.len -= 2 ;   /* the CRLF: smtp_reply adds its own */
-  if (!stralloc_0(&s->tmp)) goto nomem ;
+  else if (!exitreply_smtp(sa, exitreply_qq(code))) goto nomem ;
+  else sa->len -= 2 ;   /* the CRLF: smtp_reply adds its own */
+  if (!stralloc_0(sa)) goto nomem ;
   return ;
  nomem:
   smtp_fatal(s, "allocate memory") ;
@@ -456,8 +457,10 @@ void smtp_msgfinish (smtp_t *s)
   if (!code && !s->qqwrite) accepted(s, qp) ;
   else
   {
-    qqreply(s, code ? code : QQ_WRITE, sig) ;
-    smtp_reply(s, s->tmp.s, s->verb, "") ;
+    stralloc text = STRALLOC_ZERO ;
+    qqreply(s, &text, code ? code : QQ_WRITE, sig) ;
+    smtp_reply(s, text.s, s->verb, "") ;
+    stralloc_free(&text) ;
   }
   fd_close(s->errfd) ;
   s->errfd = -1 ;
