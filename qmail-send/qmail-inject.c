@@ -428,6 +428,7 @@ int main (int argc, char const *const *argv)
   argv = parseopts(argc, argv, &o) ;
   if (!fd_sanitize()) strerr_diefusys(111, "open the standard file descriptors") ;
   if (!sig_ignore(SIGPIPE)) strerr_diefusys(111, "ignore SIGPIPE") ;
+  sig_restore(SIGCHLD) ;   /* a caller that ignored it would make qmail-queue's exit code vanish */
   readmft(&c.mft) ;
   home_chdir() ;
   readconf(&c, &ij.hosts) ;

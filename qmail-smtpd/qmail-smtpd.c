@@ -270,6 +270,7 @@ int main (int argc, char const *const *argv)
   PROG = "qmail-smtpd" ;
   if (argc > 1 && argv[1][0] == '-') strerr_dieusage(100, USAGE) ;
   if (!sig_ignore(SIGPIPE)) strerr_diefusys(111, "ignore SIGPIPE") ;
+  sig_restore(SIGCHLD) ;   /* a parent that ignored it would make qmail-queue's exit code vanish */
   s.c = &c ;
   smtp_init(&s, 0, 1) ;
   home_chdir() ;
