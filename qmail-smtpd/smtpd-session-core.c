@@ -43,8 +43,7 @@ void smtp_readconf (smtpd_conf_t *c)
   unsigned long u ;
   int r ;
   char const *failed ;
-  if ((r = control_readline(&c->me, "me", 0, 0)) < 0) control_die("me", r) ;
-  if (r == CONTROL_DEFAULT) strerr_dief(111, "control/me is missing: it names this host") ;
+  if ((r = control_readline(&c->me, "me", "localhost", 0)) < 0) control_die("me", r) ;
   if ((r = control_readline(&c->greeting, "smtpgreeting", 0, CONTROL_ENVOK | CONTROL_ME)) < 0) control_die("smtpgreeting", r) ;
   if ((r = control_readline(&c->localiphost, "localiphost", 0, CONTROL_ME)) < 0) control_die("localiphost", r) ;
   readlist(&c->rcpthosts, &c->nrcpthosts, "rcpthosts") ;
