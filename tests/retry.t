@@ -82,7 +82,7 @@ tap.ok(wait_for(lambda: count(r"flush msg %s\n" % ident) and count(r"flush: retr
 tap.ok(wait_for(lambda: count(r"warning: qmail-qctl: malformed command ignored")), "garbage on lock/ctl ignored")
 command(b"d %s\n" % ident.encode())
 tap.ok(wait_for(lambda: not os.path.exists(path)), "delete: message gone")
-tap.ok(count(r"delete msg %s\n" % ident), "delete logged")
+tap.ok(wait_for(lambda: count(r"delete msg %s\n" % ident)), "delete logged")
 time.sleep(0.5)
 tap.is_(len(inst.maildir_new()), before, "no bounce for a deleted message")
 # a message file that vanishes under qmail-send (someone removed it by hand) ends the message
