@@ -27,7 +27,7 @@
 #include "qqspawn.h"
 #include "smtpd.h"
 
-#define USAGE "qmail-smtpd"
+#define USAGE "qmail-smtpd [ checkpassword subprogram... ]"
 
 static void dienomem (smtp_t *s)
 {
@@ -45,6 +45,7 @@ static void smtp_helo (smtp_t *s, char *arg, size_t len)
 {
   if (!len) { smtp_reply(s, "501 5.5.4 HELO requires a domain name", "HELO", "") ; return ; }
   smtp_reset(s) ;
+  s->needehlo = 0 ;
   if (!smtp_sethelo(s, arg, len)) dienomem(s) ;
   s->esmtp = 0 ;
   smtp_putreply(s, "250 ", s->c->me.s) ;
@@ -54,6 +55,7 @@ static void smtp_ehlo (smtp_t *s, char *arg, size_t len)
 {
   if (!len) { smtp_reply(s, "501 5.5.4 EHLO requires a domain name", "EHLO", "") ; return ; }
   smtp_reset(s) ;
+  s->needehlo = 0 ;
   if (!smtp_sethelo(s, arg, len)) dienomem(s) ;
   s->esmtp = 1 ;
   smtp_ehloreply(s) ;
@@ -65,7 +67,9 @@ static void smtp_mail (smtp_t *s, char *arg, size_t len)
   char const *bad = "" ;
   size_t params ;
   address_err_t e ;
+  if (s->needehlo) { smtp_reply(s, "503 5.5.1 send EHLO first", "MAIL", arg) ; return ; }
   if (s->mail) { smtp_reply(s, "503 5.5.1 nested MAIL command", "MAIL", arg) ; return ; }
+  if (s->c->authrequired && !s->authuser.len) { smtp_reply(s, "530 5.7.0 authentication required", "MAIL", arg) ; return ; }
   if (len < 5 || strncasecmp(arg, "FROM:", 5)) { smtp_reply(s, "501 5.5.4 syntax: MAIL FROM:<address>", "MAIL", arg) ; return ; }
   e = address_parse(&s->sender, &params, arg + 5, len - 5, ADDRESS_ALLOWNULL | ADDRESS_ALLOWBARE | ADDRESS_SMTPUTF8) ;
   if (e == ADDRESS_NOMEM) dienomem(s) ;
@@ -101,7 +105,7 @@ static void smtp_mail (smtp_t *s, char *arg, size_t len)
 /* Where recipient addr may go: 1 accept, 0 refused (reply sent) */
 static int rcptallowed (smtp_t *s, char const *arg)
 {
-  if (!s->c->relayclient)
+  if (!s->c->relayclient && !s->authuser.len)
   {
     int r = smtpd_rcpthosts(s->c->rcpthosts.s, s->c->nrcpthosts, s->c->havemrh ? &s->c->mrh : 0, s->rcpt.s) ;
     if (r < 0) { smtp_reply(s, "451 4.3.0 unable to read control/morercpthosts.cdb", "RCPT", arg) ; return 0 ; }
@@ -111,8 +115,11 @@ static int rcptallowed (smtp_t *s, char const *arg)
       return 0 ;
     }
   }
-  else if (!stralloc_cats(&s->rcpt, s->c->relayclient) || !stralloc_0(&s->rcpt)) dienomem(s) ;
-  else s->rcpt.len-- ;
+  else if (s->c->relayclient)
+  {
+    if (!stralloc_cats(&s->rcpt, s->c->relayclient) || !stralloc_0(&s->rcpt)) dienomem(s) ;
+    s->rcpt.len-- ;
+  }
   if (s->c->rcptcheck)
   {
     int r = smtp_rcptexists(s) ;
@@ -235,13 +242,21 @@ static void smtp_quit (smtp_t *s, char *arg, size_t len)
   _exit(0) ;
 }
 
+static void smtp_tls (smtp_t *s, char *arg, size_t len)
+{
+  if (s->tls) { smtp_reply(s, "503 5.5.1 TLS is already active", "STARTTLS", arg) ; return ; }
+  if (s->tlsctl < 0) { smtp_reply(s, "502 5.5.1 STARTTLS not available", "STARTTLS", arg) ; return ; }
+  if (len) { smtp_reply(s, "501 5.5.4 STARTTLS takes no argument", "STARTTLS", arg) ; return ; }
+  smtp_starttls(s) ;
+}
+
 static void smtp_unimpl (smtp_t *s, char *arg, size_t len)
 {
   (void)len ;
   smtp_reply(s, "502 5.5.1 command not implemented", s->verb, arg) ;
 }
 
-/* The command table: later issues add STARTTLS and AUTH here. */
+/* The command table */
 static smtp_cmd_t const commands[] =
 {
   { "helo", &smtp_helo },
@@ -258,8 +273,8 @@ static smtp_cmd_t const commands[] =
   { "expn", &smtp_unimpl },
   { "turn", &smtp_unimpl },
   { "etrn", &smtp_unimpl },
-  { "starttls", &smtp_unimpl },
-  { "auth", &smtp_unimpl },
+  { "starttls", &smtp_tls },
+  { "auth", &smtp_auth },
   { 0, 0 }
 } ;
 
@@ -272,6 +287,7 @@ int main (int argc, char const *const *argv)
   if (!sig_ignore(SIGPIPE)) strerr_diefusys(111, "ignore SIGPIPE") ;
   sig_restore(SIGCHLD) ;   /* a parent that ignored it would make qmail-queue's exit code vanish */
   s.c = &c ;
+  if (argc > 1) c.checkpw = argv + 1 ;
   smtp_init(&s, 0, 1) ;
   home_chdir() ;
   smtp_readconf(&c) ;

@@ -147,6 +147,10 @@ int smtpd_params (smtpd_params_t *p, char const *s, size_t len, int mail, char c
       else if (eq < end && keyis(s + eq + 1, end - eq - 1, "7BIT")) p->eightbit = 0 ;
       else return SMTPD_PARAM_SYNTAX ;
     }
+    else if (mail && keyis(s + start, eq - start, "AUTH"))
+    {
+      if (eq + 1 >= end) return SMTPD_PARAM_SYNTAX ;   /* RFC 4954 section 5: accepted, not trusted */
+    }
     else if (mail && keyis(s + start, eq - start, "SMTPUTF8"))
     {
       if (eq < end) return SMTPD_PARAM_SYNTAX ;
@@ -273,10 +277,42 @@ int smtpd_received (stralloc *sa, smtpd_rcvd_t const *r, int64_t t)
   }
   if (sa->s[sa->len - 1] == '(' && !stralloc_cats(sa, "unknown")) goto fail ;
   if (!stralloc_cats(sa, ")\n\tby ") || !smtpd_safe(sa, r->me, strlen(r->me), 1)
-   || !stralloc_cats(sa, " (qmail-smtpd) with ") || !stralloc_cats(sa, r->proto)
-   || !stralloc_cats(sa, "; ") || !stralloc_catb(sa, date, dlen) || !stralloc_catb(sa, "\n", 1)) goto fail ;
+   || !stralloc_cats(sa, " (qmail-smtpd) with ") || !stralloc_cats(sa, r->proto)) goto fail ;
+  if ((r->tls && *r->tls) || (r->auth && *r->auth))
+  {
+    int both = r->tls && *r->tls && r->auth && *r->auth ;
+    if (!stralloc_cats(sa, " (")) goto fail ;
+    if (r->tls && *r->tls && !smtpd_safe(sa, r->tls, strlen(r->tls), 0)) goto fail ;
+    if (both && !stralloc_cats(sa, "; ")) goto fail ;
+    if (r->auth && *r->auth && (!stralloc_cats(sa, "authenticated as ") || !smtpd_safe(sa, r->auth, strlen(r->auth), 1))) goto fail ;
+    if (!stralloc_catb(sa, ")", 1)) goto fail ;
+  }
+  if (!stralloc_cats(sa, "; ") || !stralloc_catb(sa, date, dlen) || !stralloc_catb(sa, "\n", 1)) goto fail ;
   return 1 ;
  fail:
   sa->len = start ;
   return 0 ;
+}
+
+char const *smtpd_protocol (int esmtp, int utf8, int tls, int auth)
+{
+  static char const *const names[2][4] =
+  {
+    { "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" },
+    { "UTF8SMTP", "UTF8SMTPS", "UTF8SMTPA", "UTF8SMTPSA" }
+  } ;
+  if (!esmtp) return "SMTP" ;
+  return names[!!utf8][!!tls + 2 * !!auth] ;
+}
+
+int smtpd_authplain (char *s, size_t len, char const **user, char const **pass)
+{
+  size_t a = byte_chr(s, len, 0), b ;
+  if (a == len) return 0 ;
+  b = a + 1 + byte_chr(s + a + 1, len - a - 1, 0) ;
+  if (b == len || b == a + 1 || byte_chr(s + b + 1, len - b - 1, 0) != len - b - 1) return 0 ;
+  if (a && (a != b - a - 1 || memcmp(s, s + a + 1, a))) return 0 ;
+  *user = s + a + 1 ;
+  *pass = s + b + 1 ;
+  return 1 ;
 }

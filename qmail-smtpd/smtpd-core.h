@@ -71,14 +71,25 @@ extern int smtpd_rcptexists (char const *local) ;
    brackets and backslash) become '?': for log lines and the Received line. */
 extern int smtpd_safe (stralloc *sa, char const *s, size_t len, int strict) ;
 
-/* "Received: from HELO (INFO@HOST [IP])\n\tby ME with PROTO; DATE\n". helo may be 0 (no
-   HELO/EHLO), info and host may be 0 or empty, ip6 says the IP is IPv6 ("[IPv6:...]"). */
+/* "Received: from HELO (INFO@HOST [IP])\n\tby ME (qmail-smtpd) with PROTO (TLS; authenticated
+   as USER); DATE\n". helo may be 0 (no HELO/EHLO), info, host, tls and auth may be 0 or empty
+   (the comment after PROTO goes with them), ip6 says the IP is IPv6 ("[IPv6:...]"). */
 typedef struct smtpd_rcvd_s smtpd_rcvd_t, *smtpd_rcvd_t_ref ;
 struct smtpd_rcvd_s
 {
   char const *helo, *info, *host, *ip, *me, *proto ;
+  char const *tls ;    /* protocol and cipher, or 0 */
+  char const *auth ;   /* the authenticated user, or 0 */
   int ip6 ;
 } ;
 extern int smtpd_received (stralloc *sa, smtpd_rcvd_t const *r, int64_t t) ;
+
+/* The RFC 3848 / RFC 6531 protocol name: SMTP, ESMTP or UTF8SMTP, with S after TLS and A after
+   AUTH for the extended ones. */
+extern char const *smtpd_protocol (int esmtp, int utf8, int tls, int auth) ;
+
+/* AUTH PLAIN's decoded response "authzid NUL authcid NUL passwd" (s[len] must be NUL): 1 with
+   *user and *pass pointing into s, 0 if malformed or authzid names someone else. */
+extern int smtpd_authplain (char *s, size_t len, char const **user, char const **pass) ;
 
 #endif

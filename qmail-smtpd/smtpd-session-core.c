@@ -11,6 +11,7 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
+#include <skalibs/iopause.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include <skalibs/unix-timed.h>
@@ -22,6 +23,32 @@
 
 #define ARGLOGMAX 200   /* of a command's argument in a log line */
 
+static int envfd (char const *name)
+{
+  char const *x = getenv(name) ;
+  unsigned int fd ;
+  return x && uint0_scan(x, &fd) && fd > 2 ? (int)fd : -1 ;
+}
+
+/* qmail-tls's descriptors (STARTTLS offered), or the variables of implicit TLS */
+static void tlsenv (smtp_t *s)
+{
+  char const *proto = getenv("SSL_PROTOCOL"), *cipher = getenv("SSL_CIPHER") ;
+  s->tlsctl = envfd("SSLCTLFD") ;
+  s->tlsread = envfd("SSLREADFD") ;
+  s->tlswrite = envfd("SSLWRITEFD") ;
+  if (s->tlsctl < 0 || s->tlsread < 0 || s->tlswrite < 0) s->tlsctl = s->tlsread = s->tlswrite = -1 ;
+  /* not for qmail-queue or checkpassword */
+  else if (coe(s->tlsctl) < 0 || coe(s->tlsread) < 0 || coe(s->tlswrite) < 0) strerr_diefusys(111, "set close-on-exec") ;
+  if (proto && *proto)
+  {
+    s->tls = 1 ;
+    if (!stralloc_cats(&s->tlsinfo, proto) || !stralloc_cats(&s->tlsinfo, " ")
+     || !stralloc_cats(&s->tlsinfo, cipher ? cipher : "unknown") || !stralloc_0(&s->tlsinfo))
+      strerr_diefusys(111, "allocate memory") ;
+  }
+}
+
 void smtp_init (smtp_t *s, int rfd, int wfd)
 {
   s->rfd = rfd ;
@@ -30,6 +57,7 @@ void smtp_init (smtp_t *s, int rfd, int wfd)
   buffer_init(&s->in, &fd_readv, rfd, s->inbuf, sizeof s->inbuf) ;
   buffer_init(&s->out, &fd_writev, wfd, s->outbuf, sizeof s->outbuf) ;
   tain_now_set_stopwatch_g() ;
+  tlsenv(s) ;
 }
 
 static void readlist (stralloc *sa, size_t *n, char const *name)
@@ -58,6 +86,10 @@ void smtp_readconf (smtpd_conf_t *c)
   if ((r = control_readulong(&u, "rcptcheck", 1, CONTROL_ENVOK)) < 0) control_die("rcptcheck", r) ;
   c->rcptcheck = !!u ;
   if (c->rcptcheck && (r = rewrite_load(&c->rw, &failed)) < 0) control_die(failed, r) ;
+  if ((r = control_readulong(&u, "authnotls", 0, CONTROL_ENVOK)) < 0) control_die("authnotls", r) ;
+  c->authnotls = !!u ;
+  if ((r = control_readulong(&u, "authrequired", 0, CONTROL_ENVOK)) < 0) control_die("authrequired", r) ;
+  c->authrequired = !!u ;
   c->relayclient = getenv("RELAYCLIENT") ;
   c->remoteip = getenv("TCPREMOTEIP") ;
   c->remotehost = getenv("TCPREMOTEHOST") ;
@@ -67,12 +99,17 @@ void smtp_readconf (smtpd_conf_t *c)
 
 static void logline (smtp_t *s, char const *a, char const *b, char const *c)
 {
+  smtp_log(s, a, b, c, "") ;
+}
+
+void smtp_log (smtp_t *s, char const *a, char const *b, char const *c, char const *d)
+{
   char fmt[PID_FMT] ;
   s->log.len = 0 ;
   if (!stralloc_cats(&s->log, "qmail-smtpd: pid ") || !stralloc_catb(&s->log, fmt, pid_fmt(fmt, getpid()))
    || !stralloc_cats(&s->log, " from ") || !stralloc_cats(&s->log, s->c->remoteip ? s->c->remoteip : "unknown")
    || !stralloc_cats(&s->log, ": ") || !stralloc_cats(&s->log, a) || !stralloc_cats(&s->log, b)
-   || !stralloc_cats(&s->log, c) || !stralloc_catb(&s->log, "\n", 1)) return ;
+   || !stralloc_cats(&s->log, c) || !stralloc_cats(&s->log, d) || !stralloc_catb(&s->log, "\n", 1)) return ;
   allwrite(2, s->log.s, s->log.len) ;
 }
 
@@ -158,12 +195,14 @@ void smtp_greet (smtp_t *s)
   smtp_flush(s) ;
 }
 
-/* The extensions; STARTTLS and AUTH will join them, each offered only when it applies. */
+/* The extensions; STARTTLS and AUTH only when they apply. */
 void smtp_ehloreply (smtp_t *s)
 {
   char size[5 + UINT64_FMT] = "SIZE" ;
-  char const *ext[] = { "PIPELINING", "8BITMIME", size, "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING" } ;
-  size_t n = sizeof ext / sizeof *ext ;
+  char const *ext[8] = { "PIPELINING", "8BITMIME", size, "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING" } ;
+  size_t n = 6 ;
+  if (s->tlsctl >= 0 && !s->tls) ext[n++] = "STARTTLS" ;
+  if (smtp_authoffered(s)) ext[n++] = "AUTH PLAIN LOGIN" ;
   if (s->c->databytes)
   {
     size[4] = ' ' ;
@@ -257,8 +296,63 @@ static void fill (smtp_t *s)
   _exit(0) ;
 }
 
+int smtp_authoffered (smtp_t const *s)
+{
+  return s->c->checkpw && !s->authuser.len && (s->tls || s->c->authnotls) ;
+}
+
+/* Read the answer of qmail-tls on its control descriptor: one line. */
+static void tlsanswer (smtp_t *s, char *buf, size_t max)
+{
+  size_t n = 0 ;
+  deadline(s) ;
+  while (n < max - 1)
+  {
+    iopause_fd x = { .fd = s->tlsctl, .events = IOPAUSE_READ } ;
+    ssize_t r ;
+    int k = iopause_g(&x, 1, &s->deadline) ;
+    if (k <= 0) { buf[0] = 'N' ; strcpy(buf + 1, k ? "iopause failed" : "timeout") ; return ; }
+    r = fd_read(s->tlsctl, buf + n, 1) ;
+    if (r <= 0) break ;
+    if (buf[n] == '\n') break ;
+    n++ ;
+  }
+  buf[n] = 0 ;
+  if (!n) strcpy(buf, "Nqmail-tls went away") ;
+}
+
+void smtp_starttls (smtp_t *s)
+{
+  char buf[300] ;
+  smtp_putreply(s, "220 2.0.0 ready to start TLS", "") ;
+  smtp_flush(s) ;
+  if (fd_write(s->tlsctl, "Y", 1) != 1) smtp_fatal(s, "ask qmail-tls for TLS") ;
+  tlsanswer(s, buf, sizeof buf) ;
+  if (buf[0] != 'Y')
+  {
+    logline(s, "TLS failed: ", buf + 1, "") ;
+    smtp_reset(s) ;
+    _exit(0) ;
+  }
+  /* Whatever the client sent before the handshake is dropped with the old buffer: commands
+     injected in plaintext are never run as if they came over TLS (CVE-2011-0411). */
+  s->rfd = s->tlsread ;
+  s->wfd = s->tlswrite ;
+  if (ndelay_on(s->rfd) < 0 || ndelay_on(s->wfd) < 0) smtp_fatal(s, "set the TLS fds non-blocking") ;
+  buffer_init(&s->in, &fd_readv, s->rfd, s->inbuf, sizeof s->inbuf) ;
+  buffer_init(&s->out, &fd_writev, s->wfd, s->outbuf, sizeof s->outbuf) ;
+  s->tls = 1 ;
+  s->needehlo = 1 ;
+  s->esmtp = 0 ;
+  s->helo.len = 0 ;
+  smtp_reset(s) ;
+  s->tlsinfo.len = 0 ;
+  if (!stralloc_cats(&s->tlsinfo, buf + 1) || !stralloc_0(&s->tlsinfo)) smtp_fatal(s, "allocate memory") ;
+  logline(s, "TLS started: ", s->tlsinfo.s, "") ;
+}
+
 /* One command line into s->line, without CR LF, NUL-terminated. 0 if it was too long. */
-static int readline (smtp_t *s)
+int smtp_readline (smtp_t *s)
 {
   int toolong = 0 ;
   s->line.len = 0 ;
@@ -285,7 +379,7 @@ static int readline (smtp_t *s)
 void smtp_command (smtp_t *s, smtp_cmd_t const *table)
 {
   size_t vlen, a ;
-  if (!readline(s)) smtp_reply(s, "500 5.5.2 line too long", "(long line)", "") ;
+  if (!smtp_readline(s)) smtp_reply(s, "500 5.5.2 line too long", "(long line)", "") ;
   else
   {
     vlen = byte_chr(s->line.s, s->line.len, ' ') ;
@@ -311,7 +405,8 @@ int smtp_msgstart (smtp_t *s, unsigned int mode)
   {
     .helo = s->helo.len ? s->helo.s : 0, .info = s->c->remoteinfo, .host = s->c->remotehost,
     .ip = s->c->remoteip, .me = s->c->me.s, .ip6 = s->c->remoteip && strchr(s->c->remoteip, ':') != 0,
-    .proto = !s->esmtp ? "SMTP" : s->params.utf8 ? "UTF8SMTP" : "ESMTP"
+    .proto = smtpd_protocol(s->esmtp, s->params.utf8, s->tls, s->authuser.len > 0),
+    .tls = s->tls ? s->tlsinfo.s : 0, .auth = s->authuser.len ? s->authuser.s : 0
   } ;
   s->qqpid = qq_spawn(&s->msgfd, &s->envfd, &s->errfd) ;
   if (s->qqpid < 0)
@@ -427,7 +522,10 @@ static void accepted (smtp_t *s, pid_t qp)
   memcpy(fmt + n, " bytes ", 7) ; n += 7 ;
   fmt[n += uint64_fmt(fmt + n, s->data.bytes)] = 0 ;
   if (!stralloc_cats(&s->tmp, " from <") || !smtpd_safe(&s->tmp, s->sender.s, s->sender.len, 0)
-   || !stralloc_cats(&s->tmp, ">") || !stralloc_0(&s->tmp)) return ;
+   || !stralloc_cats(&s->tmp, ">")) return ;
+  if (s->authuser.len && (!stralloc_cats(&s->tmp, " auth ") || !smtpd_safe(&s->tmp, s->authuser.s, s->authuser.len, 1))) return ;
+  if (s->tls && (!stralloc_cats(&s->tmp, " tls ") || !stralloc_cats(&s->tmp, s->tlsinfo.s))) return ;
+  if (!stralloc_0(&s->tmp)) return ;
   logline(s, "accepted message ", fmt, s->tmp.s) ;
 }
 

@@ -34,12 +34,15 @@ struct smtpd_conf_s
   int rcptcheck ;
   rewrite_t rw ;                      /* locals and virtualdomains, for rcptcheck */
   char const *relayclient ;           /* $RELAYCLIENT, or 0 */
+  char const *const *checkpw ;        /* checkpassword argv for AUTH, or 0: no AUTH */
+  int authnotls ;                     /* control/authnotls: AUTH offered without TLS */
+  int authrequired ;                  /* control/authrequired: no MAIL before AUTH (587) */
   char const *remoteip, *remotehost, *remoteinfo, *localip ;
 } ;
 #define SMTPD_CONF_ZERO { .me = STRALLOC_ZERO, .greeting = STRALLOC_ZERO, .localiphost = STRALLOC_ZERO, \
   .rcpthosts = STRALLOC_ZERO, .badmailfrom = STRALLOC_ZERO, .nrcpthosts = 0, .nbadmailfrom = 0, \
   .mrh = CDB_ZERO, .havemrh = 0, .databytes = 0, .timeout = 1200, .maxrcpt = 0, .rcptcheck = 0, \
-  .rw = REWRITE_ZERO, .relayclient = 0, .remoteip = 0, .remotehost = 0, .remoteinfo = 0, .localip = 0 }
+  .rw = REWRITE_ZERO, .relayclient = 0, .checkpw = 0, .authnotls = 0, .authrequired = 0, .remoteip = 0, .remotehost = 0, .remoteinfo = 0, .localip = 0 }
 
 typedef struct smtp_s smtp_t, *smtp_t_ref ;
 struct smtp_s
@@ -58,6 +61,13 @@ struct smtp_s
   size_t nrcpt ;                /* accepted recipients in rcpts */
   smtpd_params_t params ;       /* of MAIL */
   int chunking ;                /* inside a BDAT transfer */
+  /* TLS through qmail-tls: $SSLCTLFD etc., -1 when not offered */
+  int tlsctl, tlsread, tlswrite ;
+  int tls ;                     /* the connection is encrypted */
+  int needehlo ;                /* after STARTTLS: nothing but EHLO, HELO, NOOP, RSET, QUIT */
+  stralloc tlsinfo ;            /* protocol and cipher */
+  stralloc authuser ;           /* after a successful AUTH, else empty */
+  unsigned int authfails ;
   /* the message on its way to qmail-queue */
   smtpd_data_t data ;
   pid_t qqpid ;                 /* 0: none */
@@ -67,7 +77,9 @@ struct smtp_s
 #define SMTP_ZERO { .c = 0, .rfd = 0, .wfd = 1, .line = STRALLOC_ZERO, .helo = STRALLOC_ZERO, \
   .sender = STRALLOC_ZERO, .rcpt = STRALLOC_ZERO, .rcpts = STRALLOC_ZERO, .tmp = STRALLOC_ZERO, \
   .log = STRALLOC_ZERO, .verb = "", .errors = 0, .esmtp = 0, .mail = 0, .rcptseen = 0, .nrcpt = 0, \
-  .params = SMTPD_PARAMS_ZERO, .chunking = 0, .qqpid = 0, .msgfd = -1, .envfd = -1, .errfd = -1, .qqwrite = 0 }
+  .params = SMTPD_PARAMS_ZERO, .chunking = 0, \
+  .tlsctl = -1, .tlsread = -1, .tlswrite = -1, .tls = 0, .needehlo = 0, .tlsinfo = STRALLOC_ZERO, \
+  .authuser = STRALLOC_ZERO, .authfails = 0, .qqpid = 0, .msgfd = -1, .envfd = -1, .errfd = -1, .qqwrite = 0 }
 
 typedef struct smtp_cmd_s smtp_cmd_t, *smtp_cmd_t_ref ;
 struct smtp_cmd_s
@@ -90,6 +102,8 @@ extern void smtp_reply (smtp_t *s, char const *text, char const *verb, char cons
 extern void smtp_replyaddr (smtp_t *s, char const *text, address_err_t e, char const *verb, char const *arg) ;
 extern void smtp_ehloreply (smtp_t *s) ;
 extern void smtp_flush (smtp_t *s) ;
+/* one log line: "qmail-smtpd: pid P from IP: " a b c d */
+extern void smtp_log (smtp_t *s, char const *a, char const *b, char const *c, char const *d) ;
 extern void smtp_fatal (smtp_t *s, char const *what) gccattr_noreturn ;
 
 extern int smtp_sethelo (smtp_t *s, char const *arg, size_t len) ;
@@ -97,6 +111,15 @@ extern void smtp_reset (smtp_t *s) ;   /* end the transaction, aborting a messag
 extern int smtp_has8bit (char const *s, size_t len) ;
 extern int smtp_sameip (char const *literal, char const *ip) ;
 extern int smtp_rcptexists (smtp_t *s) ;  /* for s->rcpt: 1, 0, -1 as smtpd_rcptexists */
+
+/* STARTTLS: hand the connection to qmail-tls (the 220 reply is sent here); dies if it fails */
+extern void smtp_starttls (smtp_t *s) ;
+/* AUTH offered now? */
+extern int smtp_authoffered (smtp_t const *s) ;
+/* AUTH mech [initial-response]: the whole exchange, replies included (smtpd-auth-core.c) */
+extern void smtp_auth (smtp_t *s, char *arg, size_t len) ;
+/* one line from the client, CRLF removed, NUL-terminated in s->line; 0 if too long */
+extern int smtp_readline (smtp_t *s) ;
 
 /* the message: start qmail-queue (0 and a reply sent if it cannot), read DATA up to its end,
    read one BDAT chunk, or skip one; finish: end the message, reply, reset the transaction */
