@@ -13,7 +13,8 @@ def free_port(host="127.0.0.1"):
 
 
 class Smtpd:
-    def __init__(self, inst, rules=":allow\n", env=None, host="127.0.0.1", name="smtpd"):
+    def __init__(self, inst, rules=":allow\n", env=None, host="127.0.0.1", name="smtpd", prog=None):
+        """prog: the argv tcpserver runs (default: the instance's qmail-smtpd)"""
         self.inst, self.host = inst, host
         base = os.path.join(inst.home, name)
         inst.put(name + ".rules", rules)
@@ -26,7 +27,7 @@ class Smtpd:
             logf = open(self.log, "ab")
             self.proc = subprocess.Popen(
                 inst.argv(["/usr/bin/tcpserver", "-x", base + ".cdb", "-R", "-H", "-l", "localhost",
-                           "-c", "40", host, str(self.port), os.path.join(inst.bin, "qmail-smtpd")]),
+                           "-c", "40", host, str(self.port)] + (prog or [os.path.join(inst.bin, "qmail-smtpd")])),
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=logf, env=inst.env(env), cwd=inst.home)
             logf.close()
             if self.wait_ready():
@@ -38,8 +39,7 @@ class Smtpd:
         deadline = time.time() + 10
         while time.time() < deadline and self.proc.poll() is None:
             try:
-                with socket.create_connection((self.host, self.port), timeout=5) as s:
-                    s.recv(512)
+                with socket.create_connection((self.host, self.port), timeout=5):
                     return True
             except OSError:
                 time.sleep(0.05)
@@ -96,6 +96,8 @@ class Raw:
                 if not d:
                     return True
                 self.buf += d
+        except ConnectionResetError:
+            return True
         except OSError:
             return False
 

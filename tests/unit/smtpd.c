@@ -161,14 +161,43 @@ static void test_received (void)
   ok(smtpd_received(&sa, &r, 1795248000), "Received line with hostile HELO") ;
   is_mem(sa.s, sa.len, "Received: from evil??x???y???X:?1 (ident@[IPv6:2001:db8::1])\n\tby mx.example (qmail-smtpd) with UTF8SMTP; Sat, 21 Nov 2026 08:00:00 +0000\n", "HELO made safe, IPv6 tagged") ;
   sa.len = 0 ;
+  sa.len = 0 ;
+  r.ip6 = 0 ; r.ip = "192.0.2.1" ; r.info = 0 ; r.proto = "ESMTPSA" ; r.tls = "TLSv1.3 TLS_AES_256_GCM_SHA384" ; r.auth = "demo (x)" ; r.helo = "c" ;
+  ok(smtpd_received(&sa, &r, 1795248000), "Received line after TLS and AUTH") ;
+  is_mem(sa.s, sa.len, "Received: from c ([192.0.2.1])\n\tby mx.example (qmail-smtpd) with ESMTPSA (TLSv1.3 TLS_AES_256_GCM_SHA384; authenticated as demo??x?); Sat, 21 Nov 2026 08:00:00 +0000\n", "TLS and the user in a comment") ;
+  sa.len = 0 ;
+  r.tls = 0 ; r.auth = 0 ;
   r.helo = 0 ; r.info = 0 ; r.ip = 0 ; r.proto = "SMTP" ;
   ok(smtpd_received(&sa, &r, 1795248000), "Received line without client information") ;
   is_mem(sa.s, sa.len, "Received: from unknown (unknown)\n\tby mx.example (qmail-smtpd) with SMTP; Sat, 21 Nov 2026 08:00:00 +0000\n", "unknown") ;
   stralloc_free(&sa) ;
 }
 
+static void test_auth (void)
+{
+  char a[] = "\0demo\0secret" ;
+  char b[] = "demo\0demo\0pw" ;
+  char c[] = "boss\0demo\0pw" ;
+  char d[] = "\0demo" ;
+  char e[] = "\0\0pw" ;
+  char const *u = 0, *p = 0 ;
+  ok(smtpd_authplain(a, sizeof a - 1, &u, &p), "AUTH PLAIN without authzid") ;
+  ok(u && p && !strcmp(u, "demo") && !strcmp(p, "secret"), "user and password") ;
+  ok(smtpd_authplain(b, sizeof b - 1, &u, &p), "authzid equal to the user") ;
+  ok(!smtpd_authplain(c, sizeof c - 1, &u, &p), "authzid naming someone else is refused") ;
+  ok(!smtpd_authplain(d, sizeof d - 1, &u, &p), "no password field") ;
+  ok(!smtpd_authplain(e, sizeof e - 1, &u, &p), "empty user") ;
+  is_str(smtpd_protocol(0, 0, 1, 1), "SMTP", "HELO: SMTP") ;
+  is_str(smtpd_protocol(1, 0, 0, 0), "ESMTP", "ESMTP") ;
+  is_str(smtpd_protocol(1, 0, 1, 0), "ESMTPS", "ESMTPS") ;
+  is_str(smtpd_protocol(1, 0, 0, 1), "ESMTPA", "ESMTPA") ;
+  is_str(smtpd_protocol(1, 0, 1, 1), "ESMTPSA", "ESMTPSA") ;
+  is_str(smtpd_protocol(1, 1, 1, 1), "UTF8SMTPSA", "UTF8SMTPSA") ;
+}
+
 int main (void)
 {
+  test_auth() ;
   test_data() ;
   test_params() ;
   test_lists() ;
