@@ -173,6 +173,39 @@ tap.ok(r.closed(), "a failed handshake ends the connection")
 r.close()
 tap.ok(wait_for(lambda: "TLS failed" in srv.logtext()), "and is logged", srv.logtext()[-500:])
 
+# as root: qmail-tls reads a key only root may read, then drops to the service's uid
+if os.geteuid() == 0:
+    key = os.path.join(inst.home, "control", "serverkey.pem")
+    os.chown(key, 0, 0)
+    os.chmod(key, 0o600)
+    port = __import__("smtpdlib").free_port()
+    proc = subprocess.Popen(["tcpserver", "-R", "-H", "-l", "localhost", "127.0.0.1", str(port), tls, "-s",
+                             "-u", str(inst.pw.pw_uid), "-g", str(inst.pw.pw_gid), os.path.join(inst.bin, "qmail-smtpd")],
+                            env=inst.env({"QMAILQUEUE": qq}), cwd=inst.home, stderr=subprocess.DEVNULL)
+    wait_for(lambda: subprocess.run(["ss", "-ltn", "sport = :%d" % port], capture_output=True, text=True).stdout.count("LISTEN"), 10)
+    s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+    s.ehlo("root")
+    s.starttls(context=ctx)
+    s.ehlo("root")
+    uids = {}
+    for pid in os.listdir("/proc"):
+        try:
+            exe = os.readlink("/proc/%s/exe" % pid)
+            st = open("/proc/%s/status" % pid).read()
+        except OSError:
+            continue
+        if exe.startswith(inst.bin):
+            uids[os.path.basename(exe)] = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", st, re.M).groups()
+    want = tuple([str(inst.pw.pw_uid)] * 4)
+    tap.is_(uids.get("qmail-tls"), want, "root: qmail-tls runs as the service's uid after loading the key", uids)
+    tap.is_(uids.get("qmail-smtpd"), want, "root: so does qmail-smtpd", uids)
+    tap.is_(s.noop()[0], 250, "and the session works")
+    s.quit()
+    proc.terminate()
+    proc.wait()
+    r = subprocess.run([tls, "-s", "true"], capture_output=True, cwd=inst.home, env=inst.env(), timeout=20)
+    tap.ok(r.returncode == 100 and b"refusing to run as root" in r.stderr, "as root without -u/-g or -U it refuses", r.stderr)
+
 for x in (srv, smtps, plain):
     x.stop()
 tap.done()
