@@ -26,6 +26,7 @@
 #include "exitcode.h"
 #include "home.h"
 #include "remote-core.h"
+#include "timedio.h"
 
 #define USAGE "qmail-remote host sender recip [recip...]"
 #define TCPTO "queue/lock/tcpto"
@@ -76,30 +77,13 @@ static void nomem (smtp_t *c)
 
 static int sendall (smtp_t *c, char const *s, size_t len)
 {
-  tain deadline ;
-  tain_now_g() ;
-  tain_addsec_g(&deadline, c->timeout) ;
-  while (len)
-  {
-    iopause_fd x = { .fd = c->wfd, .events = IOPAUSE_WRITE } ;
-    ssize_t w = fd_write(c->wfd, s, len) ;
-    int r ;
-    if (w > 0) { s += w ; len -= w ; continue ; }
-    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return 0 ;
-    r = iopause_g(&x, 1, &deadline) ;
-    if (r < 0) return 0 ;
-    if (!r) return (errno = ETIMEDOUT, 0) ;
-  }
-  return 1 ;
+  return timedio_write(c->wfd, s, len, c->timeout) ;
 }
 
 /* One line into c->line (LF dropped, capped at LINEMAX). 0: end of file, error or timeout. */
 static int getline_ (smtp_t *c)
 {
-  tain deadline ;
   c->line.len = 0 ;
-  tain_now_g() ;
-  tain_addsec_g(&deadline, c->timeout) ;
   for (;;)
   {
     if (c->pos < c->len)
@@ -111,14 +95,10 @@ static int getline_ (smtp_t *c)
       if (c->pos < c->len) { c->pos++ ; return 1 ; }
     }
     {
-      iopause_fd x = { .fd = c->rfd, .events = IOPAUSE_READ } ;
-      ssize_t r = fd_read(c->rfd, c->buf, sizeof c->buf) ;
-      if (r > 0) { c->pos = 0 ; c->len = r ; continue ; }
-      if (!r) return (errno = EPIPE, 0) ;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return 0 ;
-      r = iopause_g(&x, 1, &deadline) ;
-      if (r < 0) return 0 ;
-      if (!r) return (errno = ETIMEDOUT, 0) ;
+      ssize_t r = timedio_read(c->rfd, c->buf, sizeof c->buf, c->timeout) ;
+      if (r <= 0) return (r ? 0 : (errno = EPIPE, 0)) ;
+      c->pos = 0 ;
+      c->len = r ;
     }
   }
 }
