@@ -56,18 +56,24 @@ class Sink:
             argv = ["ip", "netns", "exec", netns] + argv
         self.err = open(os.path.join(self.dir, "stderr"), "wb")
         self.proc = track(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.err, stderr=self.err))
-        if not netns:
-            self.wait_listening()
-        else:
-            time.sleep(0.3)
+        self.netns = netns
+        self.wait_listening()
 
     def wait_listening(self):
         fam = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         deadline = time.time() + 10
+        want = ("[%s]" % self.host if ":" in self.host else self.host) + ":%d" % self.port
         while time.time() < deadline:
-            with socket.socket(fam, socket.SOCK_STREAM) as s:
-                if s.connect_ex((self.host, self.port)) == 0:
+            if self.netns:
+                p = subprocess.run(["ip", "netns", "exec", self.netns, "ss", "-Hltn"], capture_output=True, text=True)
+                if any(want == l.split()[3] for l in p.stdout.splitlines() if len(l.split()) > 3):
                     return
+            else:
+                with socket.socket(fam, socket.SOCK_STREAM) as s:
+                    if s.connect_ex((self.host, self.port)) == 0:
+                        return
+            if self.proc.poll() is not None:
+                break
             time.sleep(0.05)
         raise RuntimeError("smtp-sink did not come up: " + open(os.path.join(self.dir, "stderr")).read())
 
