@@ -1,7 +1,8 @@
 """instance.py: a real single-user instance for end-to-end tests (stdlib only).
 It copies the built programs into HOME/bin, makes the queue (tools/mkqueue), control files,
 users/assign (compiled by the real qmail-newu) and a demo user's Maildir, and starts
-qmail-start. Everything runs as an ordinary user: the current one, or qmtestu when the tests
+qmail-start. Remote mail goes to 127.0.0.1 port 1 (closed: deferred) unless the test gives
+control/smtproutes. Everything runs as an ordinary user: the current one, or qmtestu when the tests
 run as root (through setpriv), so root's uid separation is not needed here."""
 import atexit, glob, os, pwd, shutil, signal, subprocess, tempfile, time
 import tap, qlocal
@@ -29,6 +30,9 @@ class Instance:
         # qmail-inject completes a dotless host: user@localhost becomes user@localhost.localdomain
         self.put("control/defaultdomain", "localdomain\n")
         self.put("control/locals", "".join(l + "\n" for l in locals_))
+        # remote mail (bounces to outside senders, forwards) must not leave loopback: a test
+        # that wants remote delivery gives its own smtproutes
+        self.put("control/smtproutes", ":127.0.0.1:1\n")
         for k, v in (control or {}).items():
             self.put("control/" + k, v)
         self.users = os.path.join(self.home, "users")

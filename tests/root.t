@@ -43,7 +43,7 @@ for d in COMPONENTS:
             shutil.copy(p, bindir)
 subprocess.run([os.path.join(tap.TOP, "tools", "mkqueue"), home], check=True)
 os.mkdir(os.path.join(home, "control"))
-for name, text in (("me", "localhost\n"), ("locals", "localhost\n")):
+for name, text in (("me", "localhost\n"), ("locals", "localhost\n"), ("smtproutes", ":127.0.0.1:1\n")):
     with open(os.path.join(home, "control", name), "w") as f:
         f.write(text)
 mailbox_home = os.path.join(home, "users", "r")
@@ -75,7 +75,7 @@ def logtext():
 # setgid pid/ directory must still give the file group qmail
 efile = os.path.join(home, "envelope")
 with open(efile, "wb") as f:
-    f.write(b"Fsomeone@example.org\0Tr@localhost\0\0")
+    f.write(b"Fsomeone@example.org\0Tr@localhost\0Tfar@remote.example\0\0")
 os.chmod(efile, 0o644)
 with open(efile, "rb") as e:
     q = subprocess.run(["setpriv", "--reuid=qmailq", "--regid=nogroup", "--clear-groups", "--", os.path.join(bindir, "qmail-queue")],
@@ -94,7 +94,8 @@ def running():
     return out
 
 seen = wait_for(lambda: (lambda r: r if "qmail-local" in r else None)(running()), 20) or running()
-want = {"qmail-send": {"qmails"}, "qmail-todo": {"qmails"}, "qmail-clean": {"qmailq"}, "qmail-lspawn": {"root"}, "qmail-local": {"qmtestr"}}
+want = {"qmail-send": {"qmails"}, "qmail-todo": {"qmails"}, "qmail-clean": {"qmailq"}, "qmail-lspawn": {"root"}, "qmail-local": {"qmtestr"},
+        "qmail-rspawn": {"qmailr"}}
 for prog, uids in sorted(want.items()):
     tap.is_(seen.get(prog), uids, "%s runs as %s" % (prog, "/".join(sorted(uids))), logtext())
 tap.is_(sorted(p for p, u in seen.items() if "root" in u), ["qmail-lspawn"], "only qmail-lspawn runs as root")
@@ -102,6 +103,11 @@ tap.ok(wait_for(lambda: glob.glob(os.path.join(mailbox_home, "Maildir", "new", "
 got = glob.glob(os.path.join(mailbox_home, "Maildir", "new", "*"))
 if got:
     tap.is_(pwd.getpwuid(os.stat(got[0]).st_uid).pw_name, "qmtestr", "the Maildir file belongs to the recipient")
+# qmail-remote ran as qmailr: it read the queued message and wrote the dead-host table
+tap.ok(wait_for(lambda: "deferral: Sorry, I wasn't able to establish an SMTP connection" in logtext(), 20), "remote delivery deferred (closed port)", logtext())
+tcpto = os.path.join(home, "queue", "lock", "tcpto")
+tap.is_(pwd.getpwuid(os.stat(tcpto).st_uid).pw_name, "qmailr", "lock/tcpto belongs to qmailr")
+tap.ok(b"\x7f\0\0\x01" in open(tcpto, "rb").read(), "qmail-remote recorded 127.0.0.1 in lock/tcpto")
 proc.terminate()
 tap.is_(proc.wait(timeout=30), 0, "qmail-send stops on SIGTERM")
 tap.ok(wait_for(lambda: not running(), 10), "no program left", running())

@@ -1,0 +1,396 @@
+/* qmail-remote: delivers one message to recipients at one host over SMTP (RFC 5321).
+   argv: host sender recip...; fd 0: the message (LF line ends), read to end of file.
+   fd 1: for each recipient, in order, r (accepted), h (refused for good) or s (refused for now)
+   + text + NUL; then K (delivered to every accepted recipient), Z (try again later) or
+   D (failed for good) + text + NUL. A message that failed before any RCPT has no recipient
+   records. Exits 0 once the report is written; 100 usage, 111 unable to report. */
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/bytestr.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/genalloc.h>
+#include <skalibs/iopause.h>
+#include <skalibs/ip46.h>
+#include <skalibs/sig.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include "address.h"
+#include "control.h"
+#include "dns.h"
+#include "exitcode.h"
+#include "home.h"
+#include "remote-core.h"
+#include "timedio.h"
+
+#define USAGE "qmail-remote host sender recip [recip...]"
+#define TCPTO "queue/lock/tcpto"
+#define LINEMAX 4096
+#define CHUNK 65536
+
+typedef struct smtp_s smtp_t ;
+struct smtp_s
+{
+  int rfd, wfd ;              /* the peer; a TLS helper would put its pipes here (tls_start) */
+  unsigned int timeout ;      /* seconds for each read or write */
+  char ip[IP46_FMT] ;         /* the peer, for the texts */
+  char buf[4096] ;
+  size_t pos, len ;
+  stralloc line, cmd, report ;
+  smtpreply_t reply ;
+  unsigned int ext ;          /* EHLO_* */
+  uint64_t sizemax ;
+} ;
+
+typedef struct job_s job_t ;
+struct job_s
+{
+  char const *host, *sender ;
+  char const *const *rcpt ;
+  unsigned int n ;
+  stralloc helo, mem ;        /* mem: the message when fd 0 is not a regular file */
+  int inmem ;
+  uint64_t size ;
+  unsigned int timeoutconnect ;
+} ;
+
+/* The whole report goes out at once, after the last record: K/Z/D ends it. */
+static void finish (smtp_t *c, char letter, char const *a, char const *b, char const *d) gccattr_noreturn ;
+static void finish (smtp_t *c, char letter, char const *a, char const *b, char const *d)
+{
+  if (!stralloc_catb(&c->report, &letter, 1) || !stralloc_cats(&c->report, a) || !stralloc_cats(&c->report, b)
+   || !stralloc_cats(&c->report, d) || !stralloc_0(&c->report)) strerr_diefusys(QX_TEMP, "allocate memory") ;
+  if (allwrite(1, c->report.s, c->report.len) < c->report.len) strerr_diefusys(QX_TEMP, "write the report") ;
+  _exit(0) ;
+}
+
+static void nomem (smtp_t *c) gccattr_noreturn ;
+static void nomem (smtp_t *c)
+{
+  finish(c, 'Z', "Out of memory. (#4.3.0)", "", "") ;
+}
+
+static int sendall (smtp_t *c, char const *s, size_t len)
+{
+  return timedio_write(c->wfd, s, len, c->timeout) ;
+}
+
+/* One line into c->line (LF dropped, capped at LINEMAX). 0: end of file, error or timeout. */
+static int getline_ (smtp_t *c)
+{
+  c->line.len = 0 ;
+  for (;;)
+  {
+    if (c->pos < c->len)
+    {
+      size_t n = byte_chr(c->buf + c->pos, c->len - c->pos, '\n') ;
+      size_t keep = c->line.len + n > LINEMAX ? LINEMAX - c->line.len : n ;
+      if (!stralloc_catb(&c->line, c->buf + c->pos, keep)) nomem(c) ;
+      c->pos += n ;
+      if (c->pos < c->len) { c->pos++ ; return 1 ; }
+    }
+    {
+      ssize_t r = timedio_read(c->rfd, c->buf, sizeof c->buf, c->timeout) ;
+      if (r <= 0) return (r ? 0 : (errno = EPIPE, 0)) ;
+      c->pos = 0 ;
+      c->len = r ;
+    }
+  }
+}
+
+/* The code of the next reply; 0 when the connection died or the reply was malformed. */
+static unsigned int getreply (smtp_t *c)
+{
+  c->reply.lines = 0 ;
+  for (;;)
+  {
+    int r ;
+    if (!getline_(c)) return 0 ;
+    r = smtpreply_add(&c->reply, c->line.s, c->line.len) ;
+    if (r > 0) return c->reply.code ;
+    if (r < 0) return 0 ;
+  }
+}
+
+static void quit (smtp_t *c)
+{
+  if (sendall(c, "QUIT\r\n", 6)) getreply(c) ;
+}
+
+/* A failure with the peer's words: "D1.2.3.4 failed on DATA command.\nRemote host said: ..." */
+static void said (smtp_t *c, char letter, char const *before, char const *after) gccattr_noreturn ;
+static void said (smtp_t *c, char letter, char const *before, char const *after)
+{
+  stralloc t = STRALLOC_ZERO ;
+  if (!stralloc_cats(&t, before) || !stralloc_cats(&t, c->ip) || !stralloc_cats(&t, after)
+   || !stralloc_cats(&t, ".\nRemote host said: ") || !stralloc_catb(&t, c->reply.text.s, c->reply.text.len) || !stralloc_0(&t)) nomem(c) ;
+  quit(c) ;
+  finish(c, letter, t.s, "", "") ;
+}
+
+static void died (smtp_t *c) gccattr_noreturn ;
+static void died (smtp_t *c)
+{
+  finish(c, 'Z', "Connected to ", c->ip, " but connection died. (#4.4.2)") ;
+}
+
+static unsigned int command (smtp_t *c, char const *s)
+{
+  unsigned int code ;
+  if (!sendall(c, s, strlen(s))) died(c) ;
+  code = getreply(c) ;
+  if (!code) died(c) ;
+  return code ;
+}
+
+/* Issue 8 slots in here, with the connection still in clear text after EHLO: when the policy
+   wants TLS and EHLO offered STARTTLS, send STARTTLS, start the qmail-tls client helper on
+   rfd/wfd, make rfd/wfd its pipes, and say EHLO again; AUTH follows that second EHLO. */
+static void tls_start (smtp_t *c)
+{
+  (void)c ;
+}
+
+static void hello (smtp_t *c, job_t const *j)
+{
+  unsigned int code ;
+  c->cmd.len = 0 ;
+  if (!stralloc_cats(&c->cmd, "EHLO ") || !stralloc_cat(&c->cmd, &j->helo) || !stralloc_cats(&c->cmd, "\r\n") || !stralloc_0(&c->cmd)) nomem(c) ;
+  code = command(c, c->cmd.s) ;
+  if (code == 250) { c->ext = ehlo_parse(c->reply.text.s, c->reply.text.len, &c->sizemax) ; return ; }
+  c->ext = 0 ;
+  c->cmd.s[0] = 'H' ; c->cmd.s[1] = 'E' ;   /* HELO, same argument */
+  code = command(c, c->cmd.s) ;
+  if (code >= 500) said(c, 'D', "Connected to ", " but my name was rejected") ;
+  if (code != 250) said(c, 'Z', "Connected to ", " but my name was rejected") ;
+}
+
+static void catpath (smtp_t *c, char const *verb, char const *addr)
+{
+  if (!stralloc_cats(&c->cmd, verb) || !address_quote(&c->cmd, addr, strlen(addr)) || !stralloc_catb(&c->cmd, ">", 1))
+  {
+    if (errno == ENOMEM) nomem(c) ;
+    finish(c, 'D', "Unable to write this address in SMTP: ", addr, " (#5.1.3)") ;
+  }
+}
+
+static void body (smtp_t *c, job_t const *j)
+{
+  char buf[CHUNK] ;
+  int bol = 1 ;
+  size_t off = 0 ;
+  for (;;)
+  {
+    ssize_t r ;
+    c->cmd.len = 0 ;
+    if (j->inmem) { r = j->mem.len - off > CHUNK ? CHUNK : j->mem.len - off ; memcpy(buf, j->mem.s + off, r) ; off += r ; }
+    else r = fd_read(0, buf, sizeof buf) ;
+    if (r < 0) finish(c, 'Z', "Unable to read the message. (#4.3.0)", "", "") ;
+    if (!smtpdata_cat(&c->cmd, buf, r, &bol) || (!r && !smtpdata_end(&c->cmd, bol))) nomem(c) ;
+    if (!sendall(c, c->cmd.s, c->cmd.len)) died(c) ;
+    if (!r) return ;
+  }
+}
+
+/* MAIL, RCPT... and DATA: in one write when the peer offers PIPELINING. */
+static void envelope (smtp_t *c, job_t const *j)
+{
+  int pipe = !!(c->ext & EHLO_PIPELINING), any = 0 ;
+  unsigned int code ;
+  char num[UINT64_FMT] ;
+  c->cmd.len = 0 ;
+  catpath(c, "MAIL FROM:<", j->sender) ;
+  if (c->ext & EHLO_SIZE && (!stralloc_cats(&c->cmd, " SIZE=") || !stralloc_catb(&c->cmd, num, uint64_fmt(num, j->size)))) nomem(c) ;
+  if (c->ext & EHLO_8BITMIME && !stralloc_cats(&c->cmd, " BODY=8BITMIME")) nomem(c) ;
+  if (!stralloc_cats(&c->cmd, "\r\n")) nomem(c) ;
+  for (unsigned int i = 0 ; pipe && i < j->n ; i++) { catpath(c, "RCPT TO:<", j->rcpt[i]) ; if (!stralloc_cats(&c->cmd, "\r\n")) nomem(c) ; }
+  if (pipe && !stralloc_cats(&c->cmd, "DATA\r\n")) nomem(c) ;
+  if (!sendall(c, c->cmd.s, c->cmd.len)) died(c) ;
+  code = getreply(c) ;
+  if (!code) died(c) ;
+  if (code >= 500) said(c, 'D', "Connected to ", " but sender was rejected") ;
+  if (code >= 400) said(c, 'Z', "Connected to ", " but sender was rejected") ;
+  for (unsigned int i = 0 ; i < j->n ; i++)
+  {
+    if (!pipe) { c->cmd.len = 0 ; catpath(c, "RCPT TO:<", j->rcpt[i]) ; if (!stralloc_cats(&c->cmd, "\r\n") || !stralloc_0(&c->cmd)) nomem(c) ; code = command(c, c->cmd.s) ; }
+    else if (!(code = getreply(c))) died(c) ;
+    if (code >= 300 && (!stralloc_cats(&c->report, code >= 500 ? "h" : "s") || !stralloc_cats(&c->report, c->ip)
+     || !stralloc_cats(&c->report, " does not like recipient.\nRemote host said: ")))  nomem(c) ;
+    if (code < 300 && !stralloc_cats(&c->report, "r")) nomem(c) ;
+    if (!stralloc_catb(&c->report, c->reply.text.s, c->reply.text.len) || !stralloc_0(&c->report)) nomem(c) ;
+    any |= code < 300 ;
+  }
+  code = pipe ? getreply(c) : any ? command(c, "DATA\r\n") : 0 ;
+  if (!any)
+  {
+    if (code == 354 && sendall(c, ".\r\n", 3)) getreply(c) ;   /* RFC 2920 §3.1: a DATA nobody wants */
+    quit(c) ;
+    finish(c, 'D', "Giving up on ", c->ip, ".") ;
+  }
+  if (!code) died(c) ;
+  if (code >= 500) said(c, 'D', "", " failed on DATA command") ;
+  if (code != 354) said(c, 'Z', "", " failed on DATA command") ;
+}
+
+/* One connection. Returns only to try the next address: a greeting that failed for now. */
+static void smtp (smtp_t *c, job_t const *j)
+{
+  unsigned int code = getreply(c) ;
+  if (!code) return ;
+  if (code >= 400 && code < 500) { quit(c) ; return ; }
+  if (code != 220) said(c, 'D', "Connected to ", " but greeting failed") ;
+  hello(c, j) ;
+  tls_start(c) ;
+  if (c->ext & EHLO_SIZE && c->sizemax && j->size > c->sizemax)
+  {
+    quit(c) ;
+    finish(c, 'D', "Connected to ", c->ip, " but the message is bigger than its SIZE limit. (#5.3.4)") ;
+  }
+  envelope(c, j) ;
+  body(c, j) ;
+  code = getreply(c) ;
+  if (!code) died(c) ;
+  if (code >= 500) said(c, 'D', "", " failed after I sent the message") ;
+  if (code >= 400) said(c, 'Z', "", " failed after I sent the message") ;
+  said(c, 'K', "", " accepted message") ;
+}
+
+/* Try each address in order; the dead-host table skips the ones that keep failing. */
+static void deliver (smtp_t *c, job_t const *j, dnsip_t const *v, size_t n, uint16_t port)
+{
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    tain deadline ;
+    int fd ;
+    if (tcpto_check(TCPTO, &v[i].ip)) continue ;
+    fd = socket_tcp46_nbcoe(v[i].ip.is6) ;
+    if (fd < 0) finish(c, 'Z', "Unable to create a socket. (#4.3.0)", "", "") ;
+    c->ip[ip46full_fmt(c->ip, &v[i].ip)] = 0 ;
+    tain_now_g() ;
+    tain_addsec_g(&deadline, j->timeoutconnect) ;
+    if (!socket_deadlineconnstamp46_g(fd, &v[i].ip, port, &deadline))
+    {
+      tcpto_record(TCPTO, &v[i].ip, 1) ;
+      fd_close(fd) ;
+      continue ;
+    }
+    tcpto_record(TCPTO, &v[i].ip, 0) ;
+    c->rfd = c->wfd = fd ;
+    c->pos = c->len = 0 ;
+    smtp(c, j) ;
+    fd_close(fd) ;
+  }
+  finish(c, 'Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)", "", "") ;
+}
+
+static void ctlfail (smtp_t *c, char const *name) gccattr_noreturn ;
+static void ctlfail (smtp_t *c, char const *name)
+{
+  finish(c, 'Z', "Unable to read control/", name, ". (#4.3.0)") ;
+}
+
+/* Where to go: smtproutes, an address literal, or MX; our own MX preference and lower dropped. */
+static uint16_t targets (smtp_t *c, job_t const *j, genalloc *v, char const *me)
+{
+  stralloc routes = STRALLOC_ZERO ;
+  relay_t relay = RELAY_ZERO ;
+  size_t n ;
+  unsigned int mepref = 1U << 31 ;
+  int r ;
+  if (control_readlist(&routes, &n, "smtproutes") < 0) ctlfail(c, "smtproutes") ;
+  r = route_find(&relay, routes.s, n, j->host) ;
+  if (r < 0) ctlfail(c, "smtproutes") ;
+  if (r && relay.host.len)
+  {
+    genalloc ips = GENALLOC_ZERO ;
+    dnsip_t d = { .ip = relay.ip, .pref = 0 } ;
+    if (relay.isip) { if (!genalloc_append(dnsip_t, v, &d)) nomem(c) ; return relay.port ; }
+    r = dns_ip(&ips, relay.host.s) ;
+    if (r == DNS_TEMP) finish(c, 'Z', "Temporary failure looking up the relay ", relay.host.s, ". (#4.4.3)") ;
+    if (r == DNS_NX || !genalloc_len(ip46full, &ips)) finish(c, 'D', "Sorry, I couldn't find the relay ", relay.host.s, " in smtproutes. (#5.4.4)") ;
+    for (size_t i = 0 ; i < genalloc_len(ip46full, &ips) ; i++)
+    {
+      d.ip = genalloc_s(ip46full, &ips)[i] ;
+      if (!genalloc_append(dnsip_t, v, &d)) nomem(c) ;
+    }
+    genalloc_free(ip46full, &ips) ;
+    return relay.port ;
+  }
+  if (host_literal(j->host, strlen(j->host), &relay.ip) && j->host[0] == '[')
+  {
+    dnsip_t d = { .ip = relay.ip, .pref = 0 } ;
+    if (!genalloc_append(dnsip_t, v, &d)) nomem(c) ;
+  }
+  else
+  {
+    r = dns_mxip(v, j->host, me, &mepref) ;
+    if (r == DNS_TEMP) finish(c, 'Z', "Temporary DNS failure looking up ", j->host, ". (#4.4.3)") ;
+    if (r == DNS_NX) finish(c, 'D', "Sorry, I couldn't find any host named ", j->host, ". (#5.1.2)") ;
+  }
+  for (size_t i = 0 ; i < genalloc_len(dnsip_t, v) ; i++)
+    if (genalloc_s(dnsip_t, v)[i].pref < mepref && ipme_is(&genalloc_s(dnsip_t, v)[i].ip)) mepref = genalloc_s(dnsip_t, v)[i].pref ;
+  for (n = 0 ; n < genalloc_len(dnsip_t, v) && genalloc_s(dnsip_t, v)[n].pref < mepref ; n++) ;
+  if (!n && mepref != 1U << 31)
+    finish(c, 'D', "Sorry. Although I'm listed as a best-preference MX or A for that host,\n"
+           "it isn't in my control/locals file, so I don't treat it as local. (#5.4.6)", "", "") ;
+  if (!n) finish(c, 'D', "Sorry, I couldn't find a mail exchanger or IP address for ", j->host, ". (#5.4.4)") ;
+  genalloc_setlen(dnsip_t, v, n) ;
+  stralloc_free(&routes) ;
+  stralloc_free(&relay.host) ;
+  return SMTP_PORT ;
+}
+
+static void setup (smtp_t *c, job_t *j, stralloc *me)
+{
+  unsigned long u ;
+  struct stat st ;
+  if (control_readline(me, "me", "localhost", 0) < 0) ctlfail(c, "me") ;
+  case_lowerb(me->s, me->len) ;
+  if (control_readline(&j->helo, "helohost", "localhost", CONTROL_ME | CONTROL_ENVOK) < 0) ctlfail(c, "helohost") ;
+  if (control_readulong(&u, "timeoutconnect", 60, CONTROL_ENVOK) < 0 || !u) ctlfail(c, "timeoutconnect") ;
+  j->timeoutconnect = u > 86400 ? 86400 : u ;
+  if (control_readulong(&u, "timeoutremote", 1200, CONTROL_ENVOK) < 0 || !u) ctlfail(c, "timeoutremote") ;
+  c->timeout = u > 86400 ? 86400 : u ;
+  if (fstat(0, &st) == 0 && S_ISREG(st.st_mode))
+  {
+    off_t here = lseek(0, 0, SEEK_CUR) ;
+    j->size = here >= 0 && here <= st.st_size ? (uint64_t)(st.st_size - here) : 0 ;
+    return ;
+  }
+  for (;;)
+  {
+    ssize_t r ;
+    if (!stralloc_readyplus(&j->mem, CHUNK)) nomem(c) ;
+    r = fd_read(0, j->mem.s + j->mem.len, CHUNK) ;
+    if (r < 0) finish(c, 'Z', "Unable to read the message. (#4.3.0)", "", "") ;
+    if (!r) break ;
+    j->mem.len += r ;
+  }
+  j->inmem = 1 ;
+  j->size = j->mem.len ;
+}
+
+int main (int argc, char const *const *argv)
+{
+  static smtp_t c = { .rfd = -1, .wfd = -1 } ;
+  job_t j = { .helo = STRALLOC_ZERO, .mem = STRALLOC_ZERO } ;
+  stralloc me = STRALLOC_ZERO ;
+  genalloc v = GENALLOC_ZERO ;
+  uint16_t port ;
+  PROG = "qmail-remote" ;
+  if (argc < 4) strerr_dieusage(QX_PERM, USAGE) ;
+  j.host = argv[1] ;
+  j.sender = argv[2] ;
+  j.rcpt = argv + 3 ;
+  j.n = argc - 3 ;
+  sig_ignore(SIGPIPE) ;
+  if (chdir(home_dir()) < 0) finish(&c, 'Z', "Unable to switch to the home directory. (#4.3.0)", "", "") ;
+  setup(&c, &j, &me) ;
+  port = targets(&c, &j, &v, me.s) ;
+  deliver(&c, &j, genalloc_s(dnsip_t, &v), genalloc_len(dnsip_t, &v), port) ;
+}
