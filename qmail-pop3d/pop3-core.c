@@ -53,6 +53,11 @@ int pop3_getline (pop3_in_t *in, char **line, tain const *deadline)
   }
 }
 
+int pop3_lineready (pop3_in_t const *in)
+{
+  return !!memchr(in->buf + in->start, '\n', in->len - in->start) ;
+}
+
 int pop3_flush (pop3_out_t *out, tain const *deadline)
 {
   size_t done = 0 ;

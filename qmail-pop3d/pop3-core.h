@@ -30,7 +30,8 @@ struct pop3_in_s
    next call). 0: end of input. -1: error, errno set (ETIMEDOUT when the deadline passed).
    -2: the line was longer than POP3_LINEMAX and was discarded. */
 extern int pop3_getline (pop3_in_t *in, char **line, tain const *deadline) ;
-#define pop3_pending(in) ((in)->len > (in)->start)
+/* 1 if a whole line is already buffered: more commands are waiting (pipelining) */
+extern int pop3_lineready (pop3_in_t const *in) ;
 
 /* Replies are gathered in out and written by pop3_flush, all of them, before the deadline:
    1, or 0 with errno set (ETIMEDOUT). */

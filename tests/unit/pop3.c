@@ -143,7 +143,7 @@ static void test_getline (void)
   tain_now_set_stopwatch_g() ;
   tain_addsec_g(&deadline, 2) ;
   ok(pop3_getline(&in, &line, &deadline) == 1 && !strcmp(line, "USER a"), "CRLF line") ;
-  ok(!pop3_pending(&in), "byte at a time: nothing read ahead") ;
+  ok(!pop3_lineready(&in), "byte at a time: nothing read ahead") ;
   ok(pop3_getline(&in, &line, &deadline) == 1 && !strcmp(line, "PASS b"), "LF line") ;
   in.maxread = 4096 ;
   is(pop3_getline(&in, &line, &deadline), -2, "overlong line discarded") ;
