@@ -74,8 +74,11 @@ class Pop3Server:
         atexit.register(self.stop)
 
     def give(self, path):
-        if qlocal.ROOT:
-            qlocal.World.give(self, path)
+        """Hand a file or a tree to the test account (as root)."""
+        if not qlocal.ROOT:
+            return
+        os.lchown(path, self.pw.pw_uid, self.pw.pw_gid)
+        qlocal.World.give(self, path)
 
     def passwd(self, users, uid=None):
         uid = self.pw.pw_uid if uid is None else uid
