@@ -170,7 +170,7 @@ void pop3_size_add (pop3_size_t *z, char const *s, size_t len)
 
 uint64_t pop3_size_end (pop3_size_t const *z)
 {
-  return z->size + (z->bol ? 0 : 2) ;
+  return z->size ;  /* the CRLF added after a last line without one is not counted, as Dovecot does */
 }
 
 int pop3_namesize (char const *name, uint64_t *w)

@@ -71,8 +71,9 @@ extern void pop3_xmit_init (pop3_xmit_t *x, int limited, uint64_t lines) ;
 extern int pop3_xmit (pop3_xmit_t *x, stralloc *out, char const *s, size_t len) ;
 extern int pop3_xmit_end (pop3_xmit_t *x, stralloc *out) ;
 
-/* The size a client sees (RFC 1939 "exact size"): bytes with every bare LF counted as CRLF and
-   a CRLF added after a last line without one; dot-stuffing and the terminator not counted. */
+/* The size a client sees (RFC 1939 "exact size"): bytes with every bare LF counted as CRLF;
+   dot-stuffing, the terminator and the CRLF added after a last line without one are not
+   counted (what Dovecot reports, checked by tests/pop3-dovecot.t). */
 typedef struct pop3_size_s pop3_size_t, *pop3_size_t_ref ;
 struct pop3_size_s
 {

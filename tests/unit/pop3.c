@@ -74,7 +74,7 @@ static void test_size (void)
   size_is("", 0, "empty") ;
   size_is("a\nb\n", 6, "two LF") ;
   size_is("a\r\nb\n", 6, "CRLF and LF") ;
-  size_is("a\nb", 6, "no final newline: CRLF counted") ;
+  size_is("a\nb", 4, "no final newline: the added CRLF not counted") ;
   size_is(".\n", 3, "dots not counted") ;
   uint64_t w = 0 ;
   ok(pop3_namesize("123.M1P2.host,S=100,W=104:2,S", &w) && w == 104, "W= field") ;
