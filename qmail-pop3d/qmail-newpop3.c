@@ -53,9 +53,8 @@ static void die_line (size_t line, char const *why)
   strerr_dief(111, SRC, " line ", fmt, ": ", why, "; ", CDB, " left unchanged") ;
 }
 
-/* A duplicate user would be shadowed silently in the cdb: refuse it. The cdb being written
-   is not readable yet, so the names seen so far are kept in a second, in-memory cdb-less list:
-   a linear scan, fine for the thousands of lines such a file holds. */
+/* A duplicate user would be shadowed silently in the cdb: refuse it. The names seen so far are
+   kept in memory and scanned linearly: fine for the thousands of lines such a file holds. */
 static int seen (stralloc *names, char const *user)
 {
   for (size_t i = 0 ; i < names->len ; i += strlen(names->s + i) + 1)

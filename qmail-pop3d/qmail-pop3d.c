@@ -138,8 +138,9 @@ static void list (pop3d_t *d, char *arg, int uidl)
 static void do_list (pop3d_t *d, char *arg) { list(d, arg, 0) ; }
 static void do_uidl (pop3d_t *d, char *arg) { list(d, arg, 1) ; }
 
-/* The message, converted for the wire, after the +OK line; flushed in pieces if long */
-static void send (pop3d_t *d, size_t i, int limited, uint64_t lines)
+/* The message, converted for the wire, after the +OK line; flushed in pieces if long.
+   0 if it could not be opened (an -ERR was given). */
+static int send (pop3d_t *d, size_t i, int limited, uint64_t lines)
 {
   pop3_xmit_t x ;
   int fd = pop3box_open(&d->box, i) ;
@@ -147,7 +148,7 @@ static void send (pop3d_t *d, size_t i, int limited, uint64_t lines)
   {
     if (fd >= 0) fd_close(fd) ;
     sysfail(d, "open the message") ;
-    return ;
+    return 0 ;
   }
   if (!limited) { put(d, "+OK ") ; putnum(d, msgsize(d, i)) ; put(d, " octets\r\n") ; }
   else put(d, "+OK\r\n") ;
@@ -163,14 +164,13 @@ static void send (pop3d_t *d, size_t i, int limited, uint64_t lines)
   fd_close(fd) ;
   if (!pop3_xmit_end(&x, &d->out.sa)) nomem() ;
   if (i + 1 > d->last) d->last = i + 1 ;
+  return 1 ;
 }
 
 static void do_retr (pop3d_t *d, char *arg)
 {
   ssize_t i = msgarg(d, arg, 0, 0) ;
-  if (i < 0) return ;
-  send(d, i, 0, 0) ;
-  d->retrieved++ ;
+  if (i >= 0 && send(d, i, 0, 0)) d->retrieved++ ;
 }
 
 static void do_top (pop3d_t *d, char *arg)
