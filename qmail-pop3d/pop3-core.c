@@ -44,12 +44,14 @@ int pop3_getline (pop3_in_t *in, char **line, tain const *deadline)
       in->start = 0 ;
     }
     if (in->len >= POP3_LINEMAX) { in->toolong = 1 ; in->len = 0 ; }
+    /* wait first: a client that waits for each reply has sent nothing more yet, and a
+       read before the wait would cost a syscall that fails with EAGAIN */
+    if (!pop3_wait(in->fd, IOPAUSE_READ, deadline)) return -1 ;
     room = POP3_LINEMAX - in->len ;
     r = fd_read(in->fd, in->buf + in->len, room < in->maxread ? room : in->maxread) ;
     if (r > 0) { in->len += r ; continue ; }
     if (!r) return 0 ;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return -1 ;
-    if (!pop3_wait(in->fd, IOPAUSE_READ, deadline)) return -1 ;
   }
 }
 
