@@ -45,6 +45,7 @@ $(LIB): $(LIB_SRC:.c=.o)
 
 # A program that needs a system library names it here: LIBS_<program name> := -lcrypt
 LIBS_qmail-tls := -ltls
+LIBS_qmail-checkpw := -lcrypt
 $(PROGS): %: %.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(SKALIBS_LIBS) $(LIBS_$(notdir $@))
 

@@ -1,0 +1,158 @@
+/* pop3box-core.c: qmail-pop3d's view of the Maildir in the current directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <skalibs/allreadwrite.h>
+#include <skalibs/direntry.h>
+#include <skalibs/djbunix.h>
+#include "pop3-core.h"
+#include "pop3box-core.h"
+
+#define READSIZE 65536
+
+/* Call f(dir, name, ctx) for every entry of dir not starting with "."; 1, or 0 with errno */
+static int pop3box_each (char const *dir, int (*f) (char const *, char const *, void *), void *ctx)
+{
+  DIR *d = opendir(dir) ;
+  int ok = 1 ;
+  if (!d) return 0 ;
+  for (;;)
+  {
+    direntry *e ;
+    errno = 0 ;
+    e = readdir(d) ;
+    if (!e) { if (errno) ok = 0 ; break ; }
+    if (e->d_name[0] != '.' && !(*f)(dir, e->d_name, ctx)) { ok = 0 ; break ; }
+  }
+  dir_close(d) ;
+  return ok ;
+}
+
+static int pop3box_path2 (stralloc *sa, char const *dir, char const *name, char const *tail)
+{
+  sa->len = 0 ;
+  return stralloc_cats(sa, dir) && stralloc_catb(sa, "/", 1) && stralloc_cats(sa, name)
+    && stralloc_cats(sa, tail) && stralloc_0(sa) ;
+}
+
+typedef struct clean_s { stralloc path ; time_t before ; int n ; } clean_t ;
+
+static int pop3box_clean1 (char const *dir, char const *name, void *ctx)
+{
+  clean_t *c = ctx ;
+  struct stat st ;
+  if (!pop3box_path2(&c->path, dir, name, "")) return 0 ;
+  if (stat(c->path.s, &st) == -1) return errno == ENOENT ;
+  if (S_ISREG(st.st_mode) && st.st_mtime < c->before && st.st_atime < c->before)
+  {
+    if (unlink(c->path.s) == -1) return errno == ENOENT ;
+    c->n++ ;
+  }
+  return 1 ;
+}
+
+int pop3box_cleantmp (time_t now)
+{
+  clean_t c = { .path = STRALLOC_ZERO, .before = now - POP3BOX_STALE, .n = 0 } ;
+  int ok = pop3box_each("tmp", &pop3box_clean1, &c) ;
+  stralloc_free(&c.path) ;
+  return ok ? c.n : -1 ;
+}
+
+typedef struct move_s { stralloc from, to ; int moved ; } move_t ;
+
+static int pop3box_move1 (char const *dir, char const *name, void *ctx)
+{
+  move_t *m = ctx ;
+  if (!pop3box_path2(&m->from, dir, name, "") || !pop3box_path2(&m->to, "cur", name, strchr(name, ':') ? "" : ":2,")) return 0 ;
+  if (rename(m->from.s, m->to.s) == -1) return errno == ENOENT ;  /* another reader took it */
+  m->moved = 1 ;
+  return 1 ;
+}
+
+int pop3box_new2cur (void)
+{
+  move_t m = { .from = STRALLOC_ZERO, .to = STRALLOC_ZERO, .moved = 0 } ;
+  int ok = pop3box_each("new", &pop3box_move1, &m) ;
+  stralloc_free(&m.from) ;
+  stralloc_free(&m.to) ;
+  /* the moves are redone by the next login if lost in a crash: no fsync needed for safety */
+  return ok ;
+}
+
+static int pop3box_add (char const *dir, char const *name, void *ctx)
+{
+  pop3box_t *b = ctx ;
+  pop3msg_t m = { .name = b->names.len, .path = 0, .mtime = 0, .size = 0, .sized = 0, .deleted = 0 } ;
+  struct stat st ;
+  if (!stralloc_cats(&b->names, dir) || !stralloc_catb(&b->names, "/", 1) || !stralloc_cats(&b->names, name)
+   || !stralloc_0(&b->names)) return 0 ;
+  if (stat(b->names.s + m.name, &st) == -1)
+  {
+    b->names.len = m.name ;
+    return errno == ENOENT ;  /* vanished: another reader took it */
+  }
+  if (!S_ISREG(st.st_mode)) { b->names.len = m.name ; return 1 ; }
+  m.mtime = st.st_mtime ;
+  if (pop3_namesize(name, &m.size)) m.sized = 1 ;
+  return genalloc_append(pop3msg_t, &b->msgs, &m) ;
+}
+
+static int pop3box_cmp (void const *a, void const *b)
+{
+  pop3msg_t const *x = a, *y = b ;
+  if (x->mtime != y->mtime) return x->mtime < y->mtime ? -1 : 1 ;
+  return strcmp(x->path, y->path) ;
+}
+
+int pop3box_scan (pop3box_t *b)
+{
+  b->names.len = 0 ;
+  genalloc_setlen(pop3msg_t, &b->msgs, 0) ;
+  if (!pop3box_each("cur", &pop3box_add, b)) return 0 ;
+  /* b->names no longer moves: offsets become pointers */
+  for (size_t i = 0 ; i < pop3box_len(b) ; i++) pop3box_msg(b, i)->path = b->names.s + pop3box_msg(b, i)->name ;
+  if (pop3box_len(b)) qsort(pop3box_msg(b, 0), pop3box_len(b), sizeof(pop3msg_t), &pop3box_cmp) ;
+  return 1 ;
+}
+
+int pop3box_open (pop3box_t const *b, size_t i)
+{
+  return open2(pop3box_msg(b, i)->path, O_RDONLY | O_CLOEXEC) ;
+}
+
+int pop3box_size (pop3box_t *b, size_t i)
+{
+  pop3msg_t *m = pop3box_msg(b, i) ;
+  pop3_size_t z = POP3_SIZE_ZERO ;
+  int fd ;
+  if (m->sized) return 1 ;
+  if (!stralloc_ready(&b->buf, READSIZE)) return 0 ;
+  fd = pop3box_open(b, i) ;
+  if (fd == -1)
+  {
+    if (errno != ENOENT) return 0 ;
+  }
+  else for (;;)
+  {
+    ssize_t r = fd_read(fd, b->buf.s, READSIZE) ;
+    if (r < 0) { fd_close(fd) ; return 0 ; }
+    if (!r) break ;
+    pop3_size_add(&z, b->buf.s, r) ;
+  }
+  if (fd >= 0) fd_close(fd) ;
+  m->size = pop3_size_end(&z) ;
+  m->sized = 1 ;
+  return 1 ;
+}
+
+void pop3box_free (pop3box_t *b)
+{
+  stralloc_free(&b->names) ;
+  genalloc_free(pop3msg_t, &b->msgs) ;
+  stralloc_free(&b->buf) ;
+}
