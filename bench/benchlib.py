@@ -5,8 +5,10 @@
   /proc/PID/stat over the process tree of the system's daemon (fallback, 10 ms ticks).
 - Ours: a fresh single-user instance of our system in a temp dir (modelled on
   tests/instance.py, but with its own user and without the test harness).
-- Postfix: a private Postfix instance (own config, queue and data directories, no listener)
-  that leaves the system's /etc/postfix alone.
+- Postfix: a private Postfix instance (own config, queue and data directories, no listener
+  unless listen_smtp() adds one) that leaves the system's /etc/postfix alone.
+- Ours.start_smtpd / Postfix.listen_smtp: an SMTP server on a free loopback port (ours:
+  qmail-smtpd under tcpserver; Postfix: an smtpd inet service), for bench/smtp-in.
 - Injection: N messages from S parallel worker processes, each message by posix_spawn of
   the injector (qmail-inject, qmail-queue or Postfix's sendmail). The workers run in the
   system's cgroup (so that every injector does too) and report their own CPU, which the
@@ -14,7 +16,7 @@
 - MaildirWatch: counts the files arriving in a Maildir's new/ with inotify (listing a
   directory of 2,000 names costs about 1 ms of CPU, too much to poll often).
 Every wait is bounded; every process started is stopped; temp dirs are removed."""
-import ctypes, glob, json, os, pwd, resource, select, shutil, signal, struct, subprocess, sys, tempfile, time
+import ctypes, glob, json, os, pwd, resource, select, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from procs import programs  # noqa: E402  (no side effects)
@@ -270,6 +272,24 @@ def count_tree(d):
     return n
 
 
+def free_port(host="127.0.0.1"):
+    """A TCP port free on host right now (the kernel's choice; the caller binds it soon after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def smtp_ready(port, timeout=10, host="127.0.0.1"):
+    """True once a connection to host:port gets a 220 greeting (bounded by timeout)."""
+    def greets():
+        try:
+            with socket.create_connection((host, port), timeout=5) as c:
+                return c.recv(512).startswith(b"220")
+        except OSError:
+            return False
+    return wait_for(greets, timeout, 0.05)
+
+
 IN_CREATE, IN_MOVED_TO, IN_Q_OVERFLOW = 0x100, 0x80, 0x4000
 
 
@@ -335,6 +355,7 @@ class Ours:
     def __init__(self, meter):
         self.meter = meter
         self.proc = None
+        self.smtpd = None
         self.pw = ensure_user("qmbench") if ROOT else pwd.getpwuid(os.getuid())
         self.home = tempfile.mkdtemp(prefix="qmbench.ours.", dir="/tmp")
         os.chmod(self.home, 0o755)
@@ -401,8 +422,50 @@ class Ours:
     def ours(self):
         return sorted(programs(self.bin))
 
+    def start_smtpd(self, port):
+        """tcpserver on 127.0.0.1:port running bin/qmail-smtpd for each connection, as the
+        instance's user, inside the meter's cgroup (so every qmail-smtpd and the qmail-queue it
+        starts is counted). -R -H -l: no ident, no reverse DNS, no local name lookup; -c 40: up
+        to 40 sessions at once. qmail-smtpd logs one line per message to log/smtpd.log."""
+        def pre():
+            self.meter.join()
+            self.become()
+        logf = open(os.path.join(self.home, "log", "smtpd.log"), "ab")
+        self.smtpd = subprocess.Popen(["/usr/bin/tcpserver", "-R", "-H", "-l", "localhost", "-c", "40",
+                                       "127.0.0.1", str(port), os.path.join(self.bin, "qmail-smtpd")],
+                                      cwd=self.home, env=self.env(), stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.DEVNULL, stderr=logf, preexec_fn=pre)
+        logf.close()
+        PROTECTED.add(self.smtpd.pid)
+        self.meter.roots = [self.smtpd.pid]
+        if not smtp_ready(port) or self.smtpd.poll() is not None:
+            raise RuntimeError("tcpserver/qmail-smtpd did not answer on port %d: %s" % (port, self.smtpdlog()[-2000:]))
+
+    def smtpd_sessions(self):
+        """The qmail-smtpd (and qmail-queue) processes still running under tcpserver."""
+        return descendants(self.smtpd.pid) if self.smtpd and self.smtpd.poll() is None else []
+
+    def smtpdlog(self):
+        try:
+            with open(os.path.join(self.home, "log", "smtpd.log"), "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop_smtpd(self):
+        """SIGTERM to tcpserver (it stops accepting; sessions in progress finish alone)."""
+        if self.smtpd and self.smtpd.poll() is None:
+            self.smtpd.terminate()
+            try:
+                self.smtpd.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.smtpd.kill()
+                self.smtpd.wait(timeout=10)
+        self.smtpd = None
+
     def stop(self):
-        """SIGTERM to qmail-send; its helpers exit when their input ends."""
+        """SIGTERM to tcpserver and to qmail-send; qmail-send's helpers exit when their input ends."""
+        self.stop_smtpd()
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -430,6 +493,12 @@ class Ours:
     def queued(self):
         q = os.path.join(self.home, "queue")
         return sum(count_tree(os.path.join(q, d)) for d in ("pid", "todo", "mess"))
+
+    def queue_counts(self):
+        """{dir: files} for the queue's pid/ (being written), todo/ (complete, not yet seen by
+        qmail-send) and mess/ (classified)."""
+        q = os.path.join(self.home, "queue")
+        return dict((d, count_tree(os.path.join(q, d))) for d in ("pid", "todo", "mess"))
 
     def injector(self, mode, message, envelope):
         """(argv, env, stdin file, stdout file or None, become)"""
@@ -521,6 +590,37 @@ recipient_delimiter = +
             f.write("postmaster: root\n")
         self.run(["postalias", "-c", self.conf, os.path.join(self.conf, "aliases")])
         self.run(["postfix", "-c", self.conf, "check"])  # makes the queue directories
+
+    def listen_smtp(self, port, deliver=True):
+        """Before start(): an smtpd service on 127.0.0.1:port (master.cf: unprivileged, no
+        chroot, default process limit). The recipient, a local user, is accepted by Postfix's
+        defaults: localhost is in mydestination, local_recipient_maps finds pfbench in passwd,
+        and 127.0.0.0/8 is in mynetworks. smtpd_peername_lookup = no matches tcpserver -H (no
+        reverse DNS). deliver=False: the queue manager is disabled (master_service_disable =
+        qmgr.unix, Debian's type, and qmgr.fifo, the older one), so accepted messages stay in
+        incoming/, untouched, like ours in todo/ without qmail-send; and in_flow_delay = 0,
+        since its flow control would otherwise make cleanup wait 1 s per message for tokens that
+        only the queue manager gives back."""
+        with open(os.path.join(self.conf, "master.cf"), "a") as f:
+            f.write("127.0.0.1:%d inet n - n - - smtpd\n" % port)
+        with open(os.path.join(self.conf, "main.cf"), "a") as f:
+            f.write("smtpd_peername_lookup = no\n")
+            if not deliver:
+                f.write("master_service_disable = qmgr.fifo, qmgr.unix\nin_flow_delay = 0\n")
+        self.smtp_port = port
+
+    def queue_counts(self):
+        """{dir: files} for the queue directories a message can be in."""
+        return dict((d, count_tree(os.path.join(self.queue, d))) for d in ("maildrop", "incoming", "active", "deferred", "hold"))
+
+    def postqueue_count(self):
+        """Messages as postqueue -p reports them (through the showq service), or None."""
+        p = subprocess.run(["postqueue", "-c", self.conf, "-p"], capture_output=True, text=True, timeout=60)
+        last = p.stdout.strip().splitlines()[-1:] or [""]
+        if "Mail queue is empty" in last[0]:
+            return 0
+        w = last[0].split()
+        return int(w[4]) if len(w) >= 6 and w[0] == "--" and w[4].isdigit() else None
 
     def run(self, argv, pre=None):
         p = subprocess.run(argv, capture_output=True, timeout=120, preexec_fn=pre)
