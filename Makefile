@@ -44,10 +44,13 @@ $(LIB): $(LIB_SRC:.c=.o)
 	ar rcs $@ $^
 
 # A program that needs a system library names it here: LIBS_<program name> := -lcrypt
+# Started once per message and free of NSS lookups: static ($(STATIC) from configure).
+LDFLAGS_qmail-queue = $(STATIC)
 LIBS_qmail-tls := -ltls
 LIBS_qmail-checkpw := -lcrypt
 $(PROGS): %: %.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(SKALIBS_LIBS) $(LIBS_$(notdir $@))
+	$(CC) $(ALL_LDFLAGS) $(LDFLAGS_$(notdir $@)) -o $@ $< $(LIB) \
+	  $(if $(LDFLAGS_$(notdir $@)),$(filter-out -Wl%,$(SKALIBS_LIBS)),$(SKALIBS_LIBS)) $(LIBS_$(notdir $@))
 
 tests/unit/%.t: tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(SKALIBS_LIBS)

@@ -1,12 +1,12 @@
 /* qmail-queue: the only way into the queue (doc/QUEUE.md). Message on fd 0, envelope on fd 1
-   ("F" sender NUL, "T" recipient NUL ..., NUL). Writes queue/pid/PID with the header and a
-   Received line, fsyncs it, renames it to queue/todo/S/ID, fsyncs that directory, then pokes
-   lock/trigger. Exits 0 only when the message is durable; otherwise one of qmail-queue(8)'s
+   ("F" sender NUL, "T" recipient NUL ..., NUL). Writes an unnamed file (O_TMPFILE in queue/pid/,
+   else queue/pid/PID) with the header and a Received line, fsyncs it, links it as
+   queue/todo/S/ID (or renames pid/PID there), fsyncs that directory, then pokes lock/trigger. Exits 0 only when the message is durable; otherwise one of qmail-queue(8)'s
    codes (lib/exitcode.h) and one line on stderr. Setuid in a real install: trusts no env. */
 
+#define _GNU_SOURCE   /* O_TMPFILE and linkat's AT_EMPTY_PATH (Linux) */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,11 +37,12 @@
 static tain deadline ;
 static char pidfn[8 + PID_FMT] = "pid/" ;
 static int pidfd = -1 ;
+static int anonymous = 0 ;     /* pidfd is an O_TMPFILE: it has no name to remove */
 
 static void die (int code, char const *what)
 {
   int e = errno ;
-  if (pidfd >= 0) unlink(pidfn) ;  /* nobody has seen this file: removing it loses nothing */
+  if (pidfd >= 0 && !anonymous) unlink(pidfn) ;  /* nobody has seen this file: removing it loses nothing */
   errno = e ;
   strerr_warnwsys(what) ;
   _exit(code) ;
@@ -65,27 +66,35 @@ static int readerr_code (void)
   return errno == ETIMEDOUT ? QQ_TIMEOUT : QQ_READ ;
 }
 
+/* The uid by number: a name would cost a password-database lookup on every message. */
 static void received (stralloc *sa, pid_t pid, time_t now)
 {
   char fmt[UINT64_FMT] ;
   char date[DATE822_FMT] ;
-  uid_t uid = getuid() ;
-  struct passwd *pw = getpwuid(uid) ;
-  char const *how = 0 ;
-  if (pw && !strcmp(pw->pw_name, "qmaild")) how = "invoked from network" ;
-  else if (pw && !strcmp(pw->pw_name, "qmails")) how = "invoked for bounce" ;
-  else if (pw && !strcmp(pw->pw_name, "alias")) how = "invoked by alias" ;
-  if (!stralloc_cats(sa, "Received: (qmail ") || !stralloc_catb(sa, fmt, uint64_fmt(fmt, pid))) goto nomem ;
-  if (how ? !stralloc_cats(sa, " ") || !stralloc_cats(sa, how)
-          : !stralloc_cats(sa, " invoked by uid ") || !stralloc_catb(sa, fmt, uint64_fmt(fmt, uid))) goto nomem ;
+  if (!stralloc_cats(sa, "Received: (qmail ") || !stralloc_catb(sa, fmt, uint64_fmt(fmt, pid))
+   || !stralloc_cats(sa, " invoked by uid ") || !stralloc_catb(sa, fmt, uint64_fmt(fmt, getuid()))) goto nomem ;
   if (!stralloc_cats(sa, "); ") || !stralloc_catb(sa, date, date822_fmt(date, now)) || !stralloc_cats(sa, "\n")) goto nomem ;
   return ;
  nomem:
   die(QQ_NOMEM, "build Received line") ;
 }
 
+/* An unnamed file: a crash leaves nothing behind, and the commit is one link into todo/
+   rather than a rename across directories (which serializes on the filesystem's rename lock).
+   Linking it needs /proc/self/fd (or root): without /proc, the named pid/PID file. */
 static void create_pidfile (pid_t pid)
 {
+  if (!geteuid() || access("/proc/self/fd", X_OK) == 0)
+  {
+    pidfd = open3("pid", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640) ;
+    if (pidfd >= 0)
+    {
+      anonymous = 1 ;
+      if (fchmod(pidfd, 0640) < 0) die(QQ_QUEUEPID, "chmod the queue file") ;
+      return ;
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) die(QQ_QUEUEPID, "create a file in queue/pid") ;
+  }
   pidfn[4 + pid_fmt(pidfn + 4, pid)] = 0 ;
   pidfd = open3(pidfn, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640) ;
   if (pidfd < 0 && errno == EEXIST)  /* left by an earlier process with our pid, which is dead */
@@ -140,8 +149,17 @@ static void read_envelope (stralloc *sa, envelope_t *env)
   if (r == ENVELOPE_ENOMEM) die(QQ_NOMEM, "read envelope") ;
   errno = EINVAL ;
   strerr_warnw("bad envelope: ", envelope_strerror(r)) ;
-  if (pidfd >= 0) unlink(pidfn) ;
+  if (pidfd >= 0 && !anonymous) unlink(pidfn) ;
   _exit(r == ENVELOPE_ETOOLONG ? QQ_ADDRTOOLONG : QQ_ENVELOPE) ;
+}
+
+/* Give the unnamed file its name in todo/ */
+static int linkin (char const *path)
+{
+  char proc[16 + UINT_FMT] = "/proc/self/fd/" ;
+  if (!linkat(pidfd, "", AT_FDCWD, path, AT_EMPTY_PATH)) return 0 ;   /* root may */
+  proc[14 + uint_fmt(proc + 14, pidfd)] = 0 ;
+  return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ;
 }
 
 static void commit (uint64_t id, unsigned int split)
@@ -150,8 +168,9 @@ static void commit (uint64_t id, unsigned int split)
   int dirfd ;
   if (fsync(pidfd) < 0) die(QQ_WRITE, "fsync message") ;   /* content on disk before it has a name */
   if (!queue_path(&todo, "todo", id, split)) die(QQ_NOMEM, "build todo path") ;
-  if (rename(pidfn, todo.s) < 0) die(QQ_QUEUETODO, "rename into queue/todo") ;
-  pidfd = -1 ;  /* the name is gone: nothing to clean up any more */
+  if (anonymous ? linkin(todo.s) < 0 : rename(pidfn, todo.s) < 0) die(QQ_QUEUETODO, "put the file into queue/todo") ;
+  fd_close(pidfd) ;
+  pidfd = -1 ;  /* the name is in todo/: nothing to clean up any more */
   todo.s[byte_rchr(todo.s, todo.len, '/')] = 0 ;
   dirfd = open_read(todo.s) ;
   /* The new name must be on disk before we exit 0: that exit is the client's 250. */
