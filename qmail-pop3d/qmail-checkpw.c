@@ -1,9 +1,11 @@
-/* qmail-checkpw prog [args]: a checkpassword program (cr.yp.to/checkpwd/interface.html).
+/* qmail-checkpw [ -a ] prog [args]: a checkpassword program (cr.yp.to/checkpwd/interface.html).
    fd 3: "user\0password\0timestamp\0", at most 512 bytes. Virtual users come from
    $QMAILHOME/users/pop3passwd.cdb (qmail-newpop3), then system users from getpwnam/getspnam;
    a non-empty timestamp means APOP (password = MD5 hex digest), possible only for virtual users
    stored "{plain}". On success it becomes the user (never uid 0), sets USER, HOME, SHELL,
-   enters HOME and execs prog. Exit codes: 1 bad login, 2 misuse, 111 temporary failure. */
+   enters HOME and execs prog. With -a (SMTP AUTH in qmail-smtpd, which runs as qmaild) it only
+   checks the password and execs prog as it is. Exit codes: 1 bad login, 2 misuse, 111
+   temporary failure. */
 #include <crypt.h>
 #include <errno.h>
 #include <pwd.h>
@@ -24,7 +26,7 @@
 #include "home.h"
 #include "pop3-core.h"
 
-#define USAGE "qmail-checkpw prog [ args... ]"
+#define USAGE "qmail-checkpw [ -a ] prog [ args... ]"
 #define PASSWD_CDB "/users/pop3passwd.cdb"
 /* a valid SHA-512 setting: unknown users cost a crypt(3) too, like known ones */
 #define DUMMY_SETTING "$6$qmailcheckpwdummy$"
@@ -151,13 +153,14 @@ int main (int argc, char const *const *argv)
   checkpw_req_t req ;
   char buf[CHECKPW_MAX + 1] ;
   size_t len ;
-  int found ;
+  int found, authonly = 0 ;
   PROG = "qmail-checkpw" ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "", &l) ;
+    int opt = subgetopt_r(argc, argv, "a", &l) ;
     if (opt == -1) break ;
-    strerr_dieusage(2, USAGE) ;
+    if (opt == 'a') authonly = 1 ;
+    else strerr_dieusage(2, USAGE) ;
   }
   argc -= l.ind ; argv += l.ind ;
   if (!argc) strerr_dieusage(2, USAGE) ;
@@ -168,6 +171,7 @@ int main (int argc, char const *const *argv)
   if (!verify(&a, found, &req)) { pop3_wipe(buf, sizeof buf) ; return 1 ; }
   pop3_wipe(buf + (req.pass - buf), strlen(req.pass)) ;
   if (!a.uid) { strerr_warnw("refusing a login as ", req.user, ": uid 0") ; return 1 ; }
+  if (authonly) xexec(argv) ;
   become(&a) ;
   if (setenv("USER", req.user, 1) == -1 || setenv("HOME", a.home, 1) == -1 || setenv("SHELL", a.shell, 1) == -1)
     strerr_diefusys(111, "set the environment") ;
