@@ -84,6 +84,7 @@ install: all
 	for p in $(PROGS); do install -m 755 $$p $(DESTDIR)$(PREFIX)/bin/ || exit 1; done
 	if [ -x qmail-send/sendmail ]; then ln -sf sendmail $(DESTDIR)$(PREFIX)/bin/mailq; fi
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/man/man$$s/ || exit 1; done
+	sh tools/mkservice $(HOME_DIR) $(PREFIX)/bin $(DESTDIR)$(PREFIX)/service $(DESTDIR)$(HOME_DIR)/control
 
 clean:
 	rm -f $(OBJS) $(OBJS:.o=.d) $(LIB) $(PROGS) $(UNITS) doc/*.0
