@@ -2,7 +2,7 @@
 only). Smtpd(inst, rules) compiles the rules with tcprules and starts tcpserver on a free
 loopback port as the instance's user; Raw is a plain socket client for what smtplib cannot
 send (pipelined batches, BDAT, broken line ends)."""
-import os, socket, subprocess, time
+import atexit, os, socket, subprocess, time
 
 
 def free_port(host="127.0.0.1"):
@@ -31,6 +31,7 @@ class Smtpd:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=logf, env=inst.env(env), cwd=inst.home)
             logf.close()
             if self.wait_ready():
+                atexit.register(self.stop)
                 return
             self.stop()
         raise RuntimeError("tcpserver did not start on %s" % host)
