@@ -254,7 +254,7 @@ int smtpd_safe (stralloc *sa, char const *s, size_t len, int strict)
   for (size_t i = start ; i < sa->len ; i++)
   {
     unsigned char c = sa->s[i] ;
-    if (c < 0x20 || c > 0x7e || (strict && (c == ' ' || c == '(' || c == ')' || c == '[' || c == ']' || c == '\\'))) sa->s[i] = '?' ;
+    if (c < 0x20 || c > 0x7e || (strict && (c == ' ' || c == '(' || c == ')' || c == '\\'))) sa->s[i] = '?' ;
   }
   return 1 ;
 }

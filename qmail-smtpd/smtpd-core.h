@@ -67,8 +67,8 @@ extern int smtpd_badmailfrom (char const *list, size_t n, char const *addr) ;
    1 it can (or we cannot tell: a home we may not read), 0 it cannot, -1 temporary error. */
 extern int smtpd_rcptexists (char const *local) ;
 
-/* Append a copy of s where bytes outside printable ASCII (and, with strict, parentheses,
-   brackets and backslash) become '?': for log lines and the Received line. */
+/* Append a copy of s where bytes outside printable ASCII (and, with strict, blanks,
+   parentheses and backslash) become '?': for log lines and the Received line. */
 extern int smtpd_safe (stralloc *sa, char const *s, size_t len, int strict) ;
 
 /* "Received: from HELO (INFO@HOST [IP])\n\tby ME (qmail-smtpd) with PROTO (TLS; authenticated
