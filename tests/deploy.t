@@ -139,6 +139,7 @@ for name, text in (("me", "mx.test\n"), ("locals", "mx.test\nlocalhost\n"), ("rc
                    ("smtproutes", ":[127.0.0.1]:1\n")):
     with open(os.path.join(ctl, name), "w") as f:
         f.write(text)
+os.makedirs(os.path.join(home, "users"), exist_ok=True)
 with open(os.path.join(home, "users", "assign"), "w") as f:
     f.write("=box:%s:%d:%d:%s:::\n.\n" % (user, pw.pw_uid, pw.pw_gid, uhome))
 with open(os.path.join(home, "users", "pop3passwd"), "w") as f:
