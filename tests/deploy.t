@@ -199,10 +199,10 @@ tap.ok(logs and all(u == uid("qmaill") for pid, u in logs), "the loggers run as 
 pop.quit()
 smtp.quit()
 sub.quit()
-for s in ("send", "smtpd", "submission", "pop3d"):
-    subprocess.run(["svc", "-dx", os.path.join(svdir, s), os.path.join(svdir, s, "log")], capture_output=True)
-tap.ok(wait_for(lambda: not [x for x in ours(home, svdir) if x[0] != scan.pid], timeout=30),
-       "svc -dx stops every service", ours(home, svdir))
+# svscan first, or it would start a new supervise for each one that exits
 scan.terminate()
 scan.wait(timeout=10)
+for s in ("send", "smtpd", "submission", "pop3d"):
+    subprocess.run(["svc", "-dx", os.path.join(svdir, s), os.path.join(svdir, s, "log")], capture_output=True)
+tap.ok(wait_for(lambda: not ours(home, svdir), timeout=30), "svc -dx stops every service", ours(home, svdir))
 tap.done()
