@@ -4,7 +4,7 @@ a message sent with smtplib (plain and STARTTLS) and through submission with AUT
 with poplib; stop leaves no process behind. (2) As root: make install into a temporary home
 with the real uids (tools/mkusers, tools/mkqueue), the services of service/ under svscan, and
 the uid of every running program checked against DESIGN.md section 3."""
-import glob, os, pwd, re, shutil, smtplib, socket, ssl, subprocess, time, poplib
+import atexit, glob, os, pwd, re, shutil, signal, smtplib, socket, ssl, subprocess, time, poplib
 import tap
 from instance import wait_for
 from smtpdlib import free_port
@@ -28,6 +28,34 @@ if ROOT:
             os.chmod(os.path.join(root, d), 0o755)
 
 run = os.path.join(copy, "run")
+
+
+def under_copy():
+    """Pids of processes whose executable, cwd or command line is in the copy."""
+    pids = []
+    for p in glob.glob("/proc/[0-9]*"):
+        try:
+            exe = os.readlink(p + "/exe") if os.path.exists(p + "/exe") else ""
+            cwd = os.readlink(p + "/cwd")
+            cmd = open(p + "/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        if int(p[6:]) != os.getpid() and any(x.startswith(copy + "/") or (copy + "/") in x for x in (exe, cwd, cmd)):
+            pids.append((int(p[6:]), "svscan" in cmd))
+    return pids
+
+
+def cleanup():
+    """Whatever happened: svscan first (it would restart the rest), then everything else."""
+    for first in (True, False):
+        for pid, scan in under_copy():
+            if scan == first:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.2)
+atexit.register(cleanup)
 CTX = ssl.create_default_context()
 CTX.check_hostname = False
 CTX.verify_mode = ssl.CERT_NONE
