@@ -1,7 +1,7 @@
 /* qmail-tls: the one program linked with a TLS library (libtls). The protocol programs never
    hold a key: they talk plaintext to qmail-tls over pipes.
    Server, STARTTLS/STLS (under tcpserver, before qmail-smtpd or qmail-popup):
-     qmail-tls -s [ -t secs ] [ -U | -u uid -g gid ] prog...
+     qmail-tls -s [ -t secs ] [ -U | -u uid -g gid ] [ -P ] prog...
    prog starts at once on the plaintext connection (fds 0/1, the socket) with SSLCTLFD,
    SSLREADFD and SSLWRITEFD in its environment. To start TLS it sends its "go ahead" reply,
    writes "Y" on SSLCTLFD, stops using fds 0/1 (and drops whatever it read ahead), and reads one
@@ -14,7 +14,10 @@
    line on fd 7: "Y" version " " cipher " " verified|unverified LF, or "N" reason LF.
    The server key and certificate: control/servercert.pem (chain and key), or the key apart in
    control/serverkey.pem; they are read before privileges are dropped (-U: $UID and $GID as
-   tcpserver's -U gives them). TLS 1.2 and 1.3 only.
+   tcpserver's -U gives them); prog drops with it, unless -P: then prog keeps the uid qmail-tls
+   started with (qmail-popup, which must stay root for checkpassword) and only qmail-tls drops,
+   right after forking prog (which, with -i, waits on a pipe for the handshake's result).
+   TLS 1.2 and 1.3 only.
    Exit codes: prog's own; 100 usage; 111 a TLS or system failure (logged on fd 2). */
 
 #include <errno.h>
@@ -37,7 +40,7 @@
 #include <skalibs/types.h>
 #include "home.h"
 
-#define USAGE "qmail-tls -s [ -i ] [ -t secs ] [ -U | -u uid -g gid ] prog... | qmail-tls -c [ -t secs ] [ -n servername ] [ -v ] [ -A cafile ]"
+#define USAGE "qmail-tls -s [ -i ] [ -t secs ] [ -U | -u uid -g gid ] [ -P ] prog... | qmail-tls -c [ -t secs ] [ -n servername ] [ -v ] [ -A cafile ]"
 #define CERT "control/servercert.pem"
 #define KEY "control/serverkey.pem"
 #define BUFSIZE 16384
@@ -45,7 +48,7 @@
 typedef struct opts_s opts_t ;
 struct opts_s
 {
-  int server, client, implicit, verify ;
+  int server, client, implicit, verify, keep ;
   unsigned int timeout ;
   uid_t uid ; gid_t gid ; int setids ;
   char const *servername, *cafile ;
@@ -62,7 +65,7 @@ static char const *const *parseopts (int argc, char const *const *argv, opts_t *
   uint32_t u ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "sict:Uu:g:n:vA:", &l) ;
+    int opt = subgetopt_r(argc, argv, "sict:Uu:g:n:vA:P", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
@@ -84,23 +87,22 @@ static char const *const *parseopts (int argc, char const *const *argv, opts_t *
       case 'n' : o->servername = l.arg ; break ;
       case 'v' : o->verify = 1 ; break ;
       case 'A' : o->cafile = l.arg ; break ;
+      case 'P' : o->keep = 1 ; break ;
       default : strerr_dieusage(100, USAGE) ;
     }
   }
   if (o->server == o->client || (o->setids && o->setids != 3)) strerr_dieusage(100, USAGE) ;
   if (o->server && l.ind >= argc) strerr_dieusage(100, USAGE) ;
-  if (o->client && (l.ind < argc || o->implicit)) strerr_dieusage(100, USAGE) ;
+  if (o->client && (l.ind < argc || o->implicit || o->keep)) strerr_dieusage(100, USAGE) ;
+  if (o->server && !o->setids && !geteuid()) strerr_dief(100, "refusing to run as root: use -U or -u and -g") ;
   return argv + l.ind ;
 }
 
-/* Keys are in memory once tls_configure has run: then drop to the service's uid. */
+/* Keys are in memory once tls_configure has run: then drop to the service's uid (before
+   any byte from the network is parsed). */
 static void dropprivs (opts_t const *o)
 {
-  if (!o->setids)
-  {
-    if (!geteuid()) strerr_dief(100, "refusing to run as root: use -U or -u and -g") ;
-    return ;
-  }
+  if (!o->setids) return ;
   if (!o->uid) strerr_dief(100, "refusing to drop to uid 0") ;
   if (skalibs_setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0)
     strerr_diefusys(111, "drop privileges") ;
@@ -108,7 +110,7 @@ static void dropprivs (opts_t const *o)
     strerr_dief(111, "privileges not dropped") ;
 }
 
-static struct tls *serverctx (opts_t const *o)
+static struct tls *serverctx (void)
 {
   struct tls_config *cfg ;
   struct tls *t ;
@@ -123,7 +125,6 @@ static struct tls *serverctx (opts_t const *o)
   t = tls_server() ;
   if (!t || tls_configure(t, cfg) < 0) dietls(t, "unable to configure TLS") ;
   tls_config_free(cfg) ;
-  dropprivs(o) ;
   return t ;
 }
 
@@ -245,13 +246,34 @@ static void relay (struct tls *t, int netr, int netw, int pin, int pout)
   }
 }
 
-static pid_t spawn (char const *const *argv, int const *fds, char const *const *envp, size_t envn)
+/* -i: the program waits for the handshake's result on fd, "Y" version " " cipher LF (what
+   report() writes), and gets it as SSL_PROTOCOL and SSL_CIPHER; anything else: exit quietly,
+   qmail-tls logs the failure. */
+static void awaitgo (int fd)
+{
+  char buf[300], *sp ;
+  size_t n = 0 ;
+  while (n < sizeof buf - 1 && fd_read(fd, buf + n, 1) == 1 && buf[n] != '\n') n++ ;
+  buf[n] = 0 ;
+  if (buf[0] != 'Y') _exit(111) ;
+  close(fd) ;
+  sp = strchr(buf, ' ') ;
+  if (sp) *sp++ = 0 ;
+  if (setenv("SSL_PROTOCOL", buf + 1, 1) < 0 || setenv("SSL_CIPHER", sp ? sp : "unknown", 1) < 0)
+    strerr_diefusys(111, "set the environment") ;
+}
+
+/* The program, with fds moved (pairs from, to; -1 ends), the environment added, privileges
+   dropped unless -P, and with -i (go: the result pipe) after a good handshake. */
+static pid_t spawn (opts_t const *o, char const *const *argv, int const *fds, char const *const *envp, size_t envn, int const *go)
 {
   pid_t pid = fork() ;
   if (pid < 0) strerr_diefusys(111, "fork") ;
   if (pid) return pid ;
   for (int i = 0 ; fds[i] >= 0 ; i += 2)
     if (fd_move(fds[i + 1], fds[i]) < 0) strerr_diefusys(111, "move fds") ;
+  if (!o->keep) dropprivs(o) ;
+  if (go) { close(go[1]) ; awaitgo(go[0]) ; }
   for (size_t i = 0 ; i < envn ; i++)
   {
     char const *eq = strchr(envp[i], '=') ;
@@ -273,22 +295,29 @@ static int waitexit (pid_t pid)
   return WIFEXITED(wstat) ? WEXITSTATUS(wstat) : 111 ;
 }
 
-/* Implicit TLS: handshake, then the program on pipes. */
-static int implicit (struct tls *srv, char const *const *argv, unsigned int timeout)
+/* Implicit TLS: the program is forked first (so that with -P it keeps our starting uid),
+   then we drop privileges, do the handshake and tell it the result; it talks on pipes. */
+static int implicit (struct tls *srv, opts_t const *o, char const *const *argv)
 {
   struct tls *t = 0 ;
   char const *err ;
-  int in[2], out[2] ;
-  char proto[80], cipher[120] ;
+  int in[2], out[2], go[2] ;
+  char buf[300] ;
   pid_t pid ;
+  if (pipecoe(in) < 0 || pipecoe(out) < 0 || pipecoe(go) < 0) strerr_diefusys(111, "create pipes") ;
+  pid = spawn(o, argv, (int const[]){ out[0], 0, in[1], 1, -1 }, 0, 0, go) ;
+  close(out[0]) ; close(in[1]) ; close(go[0]) ;
+  dropprivs(o) ;
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0) strerr_diefusys(111, "set the connection non-blocking") ;
-  if (tls_accept_fds(srv, &t, 0, 1) < 0) dietls(srv, "unable to accept TLS") ;
-  if (!handshake(t, 0, 1, timeout, &err)) strerr_dief(111, "TLS handshake failed: ", err) ;
-  if (pipecoe(in) < 0 || pipecoe(out) < 0) strerr_diefusys(111, "create pipes") ;
-  strcpy(proto, "SSL_PROTOCOL=") ; strncat(proto, tls_conn_version(t), sizeof proto - 14) ;
-  strcpy(cipher, "SSL_CIPHER=") ; strncat(cipher, tls_conn_cipher(t), sizeof cipher - 12) ;
-  pid = spawn(argv, (int const[]){ out[0], 0, in[1], 1, -1 }, (char const *const[]){ proto, cipher }, 2) ;
-  close(out[0]) ; close(in[1]) ;
+  if (tls_accept_fds(srv, &t, 0, 1) < 0) err = tls_error(srv) ? tls_error(srv) : "unable to accept TLS" ;
+  else if (handshake(t, 0, 1, o->timeout, &err)) err = 0 ;
+  if (err || allwrite(go[1], buf, report(buf, sizeof buf, t, 0)) < 1)
+  {
+    close(go[1]) ; close(out[1]) ; close(in[0]) ;
+    waitexit(pid) ;
+    strerr_dief(111, "TLS handshake failed: ", err ? err : "the program went away") ;
+  }
+  close(go[1]) ;
   relay(t, 0, 1, in[0], out[1]) ;
   close(out[1]) ;
   close(in[0]) ;
@@ -296,7 +325,7 @@ static int implicit (struct tls *srv, char const *const *argv, unsigned int time
 }
 
 /* STARTTLS: the program runs on the plaintext connection until it asks for TLS. */
-static int delayed (struct tls *srv, char const *const *argv, unsigned int timeout)
+static int delayed (struct tls *srv, opts_t const *o, char const *const *argv)
 {
   int ctl[2], in[2], out[2] ;
   char e1[32], e2[32], e3[32], buf[300], c ;
@@ -310,15 +339,16 @@ static int delayed (struct tls *srv, char const *const *argv, unsigned int timeo
   strcpy(e1, "SSLCTLFD=") ; e1[9 + uint_fmt(e1 + 9, ctl[1])] = 0 ;
   strcpy(e2, "SSLREADFD=") ; e2[10 + uint_fmt(e2 + 10, out[0])] = 0 ;
   strcpy(e3, "SSLWRITEFD=") ; e3[11 + uint_fmt(e3 + 11, in[1])] = 0 ;
-  pid = spawn(argv, (int const[]){ -1 }, (char const *const[]){ e1, e2, e3 }, 3) ;
+  pid = spawn(o, argv, (int const[]){ -1 }, (char const *const[]){ e1, e2, e3 }, 3, 0) ;
   close(ctl[1]) ; close(out[0]) ; close(in[1]) ;
+  dropprivs(o) ;
   if (fd_read(ctl[0], &c, 1) != 1 || c != 'Y')
   {
     close(ctl[0]) ; close(out[1]) ; close(in[0]) ;
     return waitexit(pid) ;   /* the program ended without TLS */
   }
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0) strerr_diefusys(111, "set the connection non-blocking") ;
-  if (tls_accept_fds(srv, &t, 0, 1) < 0 || !handshake(t, 0, 1, timeout, &err))
+  if (tls_accept_fds(srv, &t, 0, 1) < 0 || !handshake(t, 0, 1, o->timeout, &err))
   {
     if (!t) err = tls_error(srv) ;
     allwrite(ctl[0], buf, failline(buf, sizeof buf, err)) ;
@@ -359,7 +389,7 @@ int main (int argc, char const *const *argv)
   if (o.client) return client(clientctx(&o), &o) ;
   home_chdir() ;
   {
-    struct tls *srv = serverctx(&o) ;
-    return o.implicit ? implicit(srv, argv, o.timeout) : delayed(srv, argv, o.timeout) ;
+    struct tls *srv = serverctx() ;
+    return o.implicit ? implicit(srv, &o, argv) : delayed(srv, &o, argv) ;
   }
 }
