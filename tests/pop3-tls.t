@@ -10,6 +10,7 @@ import tap, pop3lib
 from pop3lib import PASS1
 from smtpdlib import Raw
 from procs import programs
+from instance import wait_for
 
 s = pop3lib.Pop3Server()
 tls = s.tls()
@@ -73,6 +74,23 @@ tap.ok(got[1].startswith("-ERR"), "STLS after USER: -ERR", got)
 r.send("STLS now\r\n")
 tap.ok(r.line().startswith("-ERR"), "STLS with an argument: -ERR")
 r.close()
+
+# without qmail-tls: no STLS
+p = poplib.POP3("127.0.0.1", s.port, timeout=20)
+tap.ok("STLS" not in p.capa(), "without qmail-tls CAPA has no STLS")
+e = err(p._shortcmd, "STLS")
+tap.ok(e and e.startswith("-ERR"), "and STLS gets -ERR", e)
+p.quit()
+
+# a client that sends garbage instead of a ClientHello
+r = Raw("127.0.0.1", STLS)
+r.line()
+r.send("STLS\r\n")
+tap.is_(r.line(), "+OK begin TLS", "STLS before a bad handshake: +OK")
+r.send("this is not a TLS client hello\r\n" * 4)
+tap.ok(r.closed(), "a failed handshake ends the connection")
+r.close()
+tap.ok(wait_for(lambda: "qmail-popup: warning: TLS failed from 127.0.0.1" in s.logtext()), "and is logged", s.logtext()[-600:])
 
 # commands sent together with STLS are dropped, not run over TLS (CVE-2011-0411)
 r = Raw("127.0.0.1", STLS)
