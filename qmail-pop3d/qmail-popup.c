@@ -2,7 +2,10 @@
    CAPA, RFC 3206 codes) for one client on fds 0 and 1, under tcpserver. It greets with an APOP
    timestamp, takes USER+PASS or APOP, and runs subprogram (a checkpassword program, which
    execs qmail-pop3d on success) with "user\0password\0timestamp\0" on fd 3; the timestamp is
-   empty after PASS. Exit codes: 0 session over, 100 usage, 111 system error or timeout. */
+   empty after PASS. Under qmail-tls -s it offers STLS (RFC 2595): after the handshake it talks
+   on SSLREADFD/SSLWRITEFD and hands them to subprogram as fds 0 and 1, with SSL_PROTOCOL and
+   SSL_CIPHER set, as qmail-tls -s -i does. control/pop3authnotls 0: no login without TLS.
+   Exit codes: 0 session over, 100 usage, 111 system error or timeout. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include <skalibs/allreadwrite.h>
+#include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/exec.h>
 #include <skalibs/iopause.h>
@@ -36,6 +40,10 @@ struct popup_s
   char const *const *argv ;  /* subprogram and its args */
   stralloc stamp, user, req ;
   int haveuser ;
+  int tlsctl, tlsread, tlswrite ;  /* qmail-tls's descriptors; -1: STLS is not offered */
+  int tls ;                        /* TLS is on: after STLS, or implicit */
+  int authnotls ;                  /* USER, PASS and APOP allowed without TLS */
+  stralloc tlsinfo ;               /* version " " cipher */
   unsigned long timeout ;
   tain deadline ;
   pop3_in_t in ;
@@ -67,8 +75,23 @@ static char const *remoteip (void)
   return ip ? ip : "unknown" ;
 }
 
+/* After STLS the client is on qmail-tls's pipes: they become fds 0 and 1 (replacing the
+   socket), so that checkpassword and qmail-pop3d need not know about TLS. They move first:
+   the request pipe may land on a number one of them holds. */
+static void tlshandover (popup_t *p)
+{
+  size_t sp = byte_chr(p->tlsinfo.s, p->tlsinfo.len, ' ') ;
+  if (unsetenv("SSLCTLFD") == -1 || unsetenv("SSLREADFD") == -1 || unsetenv("SSLWRITEFD") == -1) nomem() ;
+  if (!p->tls || p->tlsread < 0) return ;  /* plaintext, or implicit TLS: fds 0 and 1 are right */
+  if (fd_move(0, p->tlsread) == -1 || fd_move(1, p->tlswrite) == -1) strerr_diefusys(111, "move the TLS fds to 0 and 1") ;
+  p->tlsinfo.s[sp] = 0 ;
+  if (setenv("SSL_PROTOCOL", p->tlsinfo.s, 1) == -1
+   || setenv("SSL_CIPHER", sp < p->tlsinfo.len ? p->tlsinfo.s + sp + 1 : "unknown", 1) == -1) nomem() ;
+}
+
 static void child (popup_t *p, int fd)
 {
+  tlshandover(p) ;
   if (fd_move(3, fd) == -1 || uncoe(3) == -1) strerr_diefusys(111, "move the request pipe to fd 3") ;
   ndelay_off(0) ;
   ndelay_off(1) ;
@@ -127,8 +150,20 @@ static void login (popup_t *p, char const *user, char const *pass, char const *s
   }
 }
 
+/* 1 if a login may go on now; else the client got the refusal (RFC 2595: no password in the
+   clear when the administrator says so) */
+static int loginallowed (popup_t *p)
+{
+  if (p->tls || p->authnotls) return 1 ;
+  strerr_warni("plaintext login refused from ", remoteip()) ;
+  reply(p, p->tlsctl >= 0 ? "-ERR [AUTH] plaintext login refused: use STLS first\r\n"
+    : "-ERR [AUTH] plaintext login refused: connect with TLS\r\n") ;
+  return 0 ;
+}
+
 static void do_user (popup_t *p, char *arg)
 {
+  if (!loginallowed(p)) return ;
   if (!*arg) { reply(p, "-ERR USER needs a name\r\n") ; return ; }
   if (!stralloc_copys(&p->user, arg) || !stralloc_0(&p->user)) nomem() ;
   p->haveuser = 1 ;
@@ -144,6 +179,7 @@ static void do_pass (popup_t *p, char *arg)
 static void do_apop (popup_t *p, char *arg)
 {
   char *digest = strchr(arg, ' ') ;
+  if (!loginallowed(p)) return ;
   if (!*arg || !digest) { reply(p, "-ERR APOP needs a name and a digest\r\n") ; return ; }
   *digest++ = 0 ;
   while (*digest == ' ') digest++ ;
@@ -153,8 +189,10 @@ static void do_apop (popup_t *p, char *arg)
 static void do_capa (popup_t *p, char *arg)
 {
   (void)arg ;
-  reply(p, "+OK capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
-    "PIPELINING\r\nIMPLEMENTATION qmail-popup\r\n.\r\n") ;
+  if (!stralloc_cats(&p->out.sa, "+OK capability list follows\r\nTOP\r\nUIDL\r\n")
+   || ((p->tls || p->authnotls) && !stralloc_cats(&p->out.sa, "USER\r\n"))
+   || (p->tlsctl >= 0 && !p->tls && !stralloc_cats(&p->out.sa, "STLS\r\n"))) nomem() ;
+  reply(p, "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nIMPLEMENTATION qmail-popup\r\n.\r\n") ;
 }
 
 static void do_quit (popup_t *p, char *arg)
@@ -170,9 +208,60 @@ static void do_later (popup_t *p, char *arg)
   reply(p, "-ERR authorization first\r\n") ;
 }
 
+/* Drop what the client sent after STLS, before our answer: plaintext must never be taken as
+   having come over TLS (CVE-2011-0411). Done before "+OK", when the client may not have sent
+   its ClientHello yet; a client that keeps sending only breaks its own handshake. */
+static void drain (int fd)
+{
+  char buf[4096] ;
+  for (int i = 0 ; i < 16 ; i++)
+    if (fd_read(fd, buf, sizeof buf) <= 0) break ;
+}
+
+/* qmail-tls's answer on its control fd: one line, "Y" version " " cipher or "N" reason */
+static void tlsanswer (popup_t *p, char *buf, size_t max)
+{
+  size_t n = 0 ;
+  while (n < max - 1)
+  {
+    iopause_fd x = { .fd = p->tlsctl, .events = IOPAUSE_READ } ;
+    int k = iopause_g(&x, 1, &p->deadline) ;
+    if (k <= 0) { strcpy(buf, k ? "Niopause failed" : "Ntimed out") ; return ; }
+    if (fd_read(p->tlsctl, buf + n, 1) != 1 || buf[n] == '\n') break ;
+    n++ ;
+  }
+  buf[n] = 0 ;
+  if (!n) strcpy(buf, "Nqmail-tls went away") ;
+}
+
+static void do_stls (popup_t *p, char *arg)
+{
+  char buf[300] ;
+  if (p->tls) { reply(p, "-ERR TLS is already active\r\n") ; return ; }
+  if (p->tlsctl < 0) { reply(p, "-ERR STLS not available\r\n") ; return ; }
+  if (p->haveuser) { reply(p, "-ERR STLS must come before USER\r\n") ; return ; }
+  if (*arg) { reply(p, "-ERR STLS takes no argument\r\n") ; return ; }
+  drain(p->in.fd) ;
+  reply(p, "+OK begin TLS\r\n") ;
+  if (fd_write(p->tlsctl, "Y", 1) != 1) strerr_diefusys(111, "ask qmail-tls for TLS") ;
+  tlsanswer(p, buf, sizeof buf) ;
+  if (buf[0] != 'Y') { strerr_warnw("TLS failed from ", remoteip(), ": ", buf + 1) ; _exit(0) ; }
+  /* from now on fds 0 and 1 are left alone; the (empty) input buffer starts afresh */
+  p->in.fd = p->tlsread ;
+  p->in.start = p->in.len = 0 ;
+  p->in.toolong = 0 ;
+  p->out.fd = p->tlswrite ;
+  if (ndelay_on(p->tlsread) == -1 || ndelay_on(p->tlswrite) == -1) strerr_diefusys(111, "make the TLS fds non-blocking") ;
+  if (!stralloc_copys(&p->tlsinfo, buf + 1) || !stralloc_0(&p->tlsinfo)) nomem() ;
+  p->tlsinfo.len-- ;
+  p->tls = 1 ;
+  strerr_warni("TLS started from ", remoteip(), ": ", p->tlsinfo.s) ;
+}
+
 static command_t const commands[] =
 {
   { "USER", &do_user }, { "PASS", &do_pass }, { "APOP", &do_apop }, { "CAPA", &do_capa },
+  { "STLS", &do_stls },
   { "QUIT", &do_quit }, { "STAT", &do_later }, { "LIST", &do_later }, { "RETR", &do_later },
   { "DELE", &do_later }, { "NOOP", &do_later }, { "RSET", &do_later }, { "LAST", &do_later },
   { "TOP", &do_later }, { "UIDL", &do_later },
@@ -200,8 +289,35 @@ static void session (popup_t *p)
   }
 }
 
-/* control/timeoutpop3d, or $TIMEOUTPOP3D; passed on to qmail-pop3d in the environment */
-static unsigned long timeout (void)
+static int envfd (char const *name)
+{
+  char const *x = getenv(name) ;
+  unsigned int fd ;
+  return x && uint0_scan(x, &fd) && fd > 2 ? (int)fd : -1 ;
+}
+
+/* qmail-tls -s's descriptors (STLS offered), or the variables of qmail-tls -s -i */
+static void tlsenv (popup_t *p)
+{
+  char const *proto = getenv("SSL_PROTOCOL"), *cipher = getenv("SSL_CIPHER") ;
+  p->tlsctl = envfd("SSLCTLFD") ;
+  p->tlsread = envfd("SSLREADFD") ;
+  p->tlswrite = envfd("SSLWRITEFD") ;
+  if (p->tlsctl < 0 || p->tlsread < 0 || p->tlswrite < 0 || (proto && *proto))
+    p->tlsctl = p->tlsread = p->tlswrite = -1 ;
+  /* not for checkpassword: tlshandover gives it the ones it needs */
+  else if (coe(p->tlsctl) == -1 || coe(p->tlsread) == -1 || coe(p->tlswrite) == -1) strerr_diefusys(111, "set close-on-exec") ;
+  if (!proto || !*proto) return ;
+  p->tls = 1 ;
+  if (!stralloc_copys(&p->tlsinfo, proto) || !stralloc_cats(&p->tlsinfo, " ")
+   || !stralloc_cats(&p->tlsinfo, cipher ? cipher : "unknown") || !stralloc_0(&p->tlsinfo)) nomem() ;
+  p->tlsinfo.len-- ;
+  strerr_warni("TLS from ", remoteip(), ": ", p->tlsinfo.s) ;
+}
+
+/* control/timeoutpop3d, or $TIMEOUTPOP3D, passed on to qmail-pop3d in the environment;
+   control/pop3authnotls, or $POP3AUTHNOTLS */
+static void readconf (popup_t *p)
 {
   unsigned long t ;
   char fmt[ULONG_FMT] ;
@@ -210,13 +326,16 @@ static unsigned long timeout (void)
   if (!t || t > 86400 * 7) strerr_dief(111, "timeoutpop3d must be 1 to 604800 seconds") ;
   fmt[ulong_fmt(fmt, t)] = 0 ;
   if (setenv("TIMEOUTPOP3D", fmt, 1) == -1) nomem() ;
-  return t ;
+  p->timeout = t ;
+  r = control_readulong(&t, "pop3authnotls", 1, CONTROL_ENVOK) ;
+  if (r < 0) control_die("pop3authnotls", r) ;
+  p->authnotls = !!t ;
 }
 
 int main (int argc, char const *const *argv)
 {
   subgetopt l = SUBGETOPT_ZERO ;
-  popup_t p = { .stamp = STRALLOC_ZERO, .user = STRALLOC_ZERO, .req = STRALLOC_ZERO,
+  popup_t p = { .stamp = STRALLOC_ZERO, .user = STRALLOC_ZERO, .req = STRALLOC_ZERO, .tlsinfo = STRALLOC_ZERO,
     .in = POP3_IN_INIT(0, 1), .out = POP3_OUT_INIT(1) } ;
   PROG = "qmail-popup" ;
   for (;;)
@@ -230,7 +349,8 @@ int main (int argc, char const *const *argv)
   p.argv = argv + 1 ;
   if (sig_ignore(SIGPIPE) == -1) strerr_diefusys(111, "ignore SIGPIPE") ;
   home_chdir() ;
-  p.timeout = timeout() ;
+  readconf(&p) ;
+  tlsenv(&p) ;
   if (ndelay_on(0) == -1 || ndelay_on(1) == -1) strerr_diefusys(111, "make fds 0 and 1 non-blocking") ;
   pop3_nodelay(1) ;
   tain_now_set_stopwatch_g() ;

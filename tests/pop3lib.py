@@ -69,6 +69,7 @@ class Pop3Server:
         self.passwd({"u1": "{plain}" + PASS1, "u2": crypt_sha512(PASS2)})
         self.log = os.path.join(self.top, "log")
         self.proc = None
+        self.procs = []
         self.n = 0
         self.start(env)
         atexit.register(self.stop)
@@ -98,33 +99,60 @@ class Pop3Server:
         return e
 
     def start(self, env=None):
+        self.proc, self.port = self.listen(env)
+
+    def listen(self, env=None, prefix=()):
+        """Another tcpserver on this instance: prefix (such as qmail-tls -s) comes before
+        qmail-popup. Returns (process, port); stop() stops it too."""
         for attempt in range(5):
-            self.port = free_port()
-            argv = ["tcpserver", "-HR", "-l", "0", "127.0.0.1", str(self.port),
+            port = free_port()
+            argv = ["tcpserver", "-HR", "-l", "0", "127.0.0.1", str(port)] + list(prefix) + [
                     os.path.join(self.bin, "qmail-popup"), "testhost", os.path.join(self.bin, "qmail-checkpw"),
                     os.path.join(self.bin, "qmail-pop3d"), "Maildir"]
             with open(self.log, "ab") as log:
-                self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                             env=self.env(env), cwd=self.top)
-            if wait_port(self.port, self.proc):
-                return
-            self.stop()
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                        env=self.env(env), cwd=self.top)
+            if wait_port(port, proc):
+                self.procs.append(proc)
+                return proc, port
+            self.endproc(proc)
         raise RuntimeError("tcpserver did not start: " + self.logtext())
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+    @staticmethod
+    def endproc(proc):
+        if proc.poll() is None:
+            proc.terminate()
             try:
-                self.proc.wait(10)
+                proc.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                proc.kill()
+                proc.wait()
+
+    def stop(self):
+        for proc in self.procs:
+            self.endproc(proc)
+        self.procs = []
         self.proc = None
         for pid in programs(self.bin):  # sessions still running
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+    def tls(self):
+        """qmail-tls in bin/ and a fresh self-signed certificate (key apart) in control/;
+        returns the qmail-tls -s argv start (as root: -u and -g the test account, and -P:
+        qmail-popup stays root as deployed)."""
+        tls = os.path.join(self.bin, "qmail-tls")
+        shutil.copy(os.path.join(tap.TOP, "tls", "qmail-tls"), tls)
+        key = os.path.join(self.qhome, "control", "serverkey.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", key,
+                        "-out", os.path.join(self.qhome, "control", "servercert.pem")], check=True, capture_output=True)
+        os.chmod(key, 0o600)
+        if qlocal.ROOT:
+            return [tls, "-s", "-u", str(self.pw.pw_uid), "-g", str(self.pw.pw_gid), "-P"]
+        return [tls, "-s"]
 
     def logtext(self):
         try:

@@ -2,26 +2,28 @@
 """TLS and SMTP AUTH: qmail-tls in front of qmail-smtpd under tcpserver, with a certificate made
 here. swaks --tls, --tls-on-connect and --auth, smtplib starttls() and login(), openssl
 s_client; the STARTTLS command-injection class (CVE-2011-0411); AUTH before STARTTLS, wrong
-passwords, relaying without AUTH, submission with AUTH required; the Received line."""
+passwords, relaying without AUTH, submission with AUTH required; the Received line. AUTH is
+checked by the real qmail-checkpw /bin/true against users/pop3passwd.cdb (qmail-newpop3):
+"demo" with a SHA-512 crypt(3) hash, "plain" stored {plain}; both map to the instance's uid,
+since qmail-checkpw not running as root accepts only its own uid."""
 import os, re, smtplib, socket, ssl, subprocess
 import tap
 from instance import Instance, wait_for
 from smtpdlib import Smtpd, Raw, fake_queue, fake_results
-
-CHECKPW = """#!/bin/bash
-# a checkpassword for the test: user demo, password "s3cret pass"; fd 3: user NUL pass NUL ts NUL
-IFS= read -r -d '' u <&3 && IFS= read -r -d '' p <&3 || exit 2
-[ "$u" = demo ] && [ "$p" = "s3cret pass" ] && exec "$@"
-exit 1
-"""
 
 RULES = '127.0.0.2:allow,AUTHREQUIRED="1"\n127.0.0.3:allow,AUTHNOTLS="1"\n:allow\n'
 inst = Instance(control={"rcpthosts": "localhost\n"})
 subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
                 "-keyout", os.path.join(inst.home, "control", "serverkey.pem"),
                 "-out", os.path.join(inst.home, "control", "servercert.pem")], check=True, capture_output=True)
-checkpw = inst.put("checkpw", CHECKPW, mode=0o755)
+SHA512 = subprocess.run(["openssl", "passwd", "-6", "-salt", "tlstestsalt", "s3cret pass"],
+                        capture_output=True, check=True).stdout.decode().strip()
+inst.put("users/pop3passwd", "demo:%s:%d:%d:%s\nplain:{plain}pl41n:%d:%d:%s\n"
+         % (SHA512, inst.pw.pw_uid, inst.pw.pw_gid, inst.demo, inst.pw.pw_uid, inst.pw.pw_gid, inst.demo), mode=0o600)
 inst.give()
+p = inst.run(["qmail-newpop3"])
+assert p.returncode == 0, p.stderr
+checkpw = os.path.join(inst.bin, "qmail-checkpw")
 os.chmod(os.path.join(inst.home, "control", "serverkey.pem"), 0o600)
 qq, qqdir = fake_queue(inst)
 tls = os.path.join(inst.bin, "qmail-tls")
@@ -62,6 +64,12 @@ tap.ok(re.search(r"AUTH PLAIN ok: demo", srv.logtext()) and re.search(r"accepted
        "the log names the user")
 code, out = swaks(srv, "--to", "someone@example.com", "--tls", "--auth", "LOGIN", *AUTH)
 tap.is_(code, 0, "swaks --auth LOGIN", out)
+code, out = swaks(srv, "--to", "someone@example.com", "--tls", "--auth", "LOGIN", "--auth-user", "demo", "--auth-password", "s3cret pas")
+tap.ok(code != 0 and "535 5.7.8" in out, "AUTH LOGIN with a wrong password: 535 5.7.8", out)
+code, out = swaks(srv, "--to", "someone@example.com", "--tls", "--auth", "PLAIN", "--auth-user", "plain", "--auth-password", "pl41n")
+tap.is_(code, 0, "AUTH PLAIN for a {plain} virtual user", out)
+code, out = swaks(srv, "--to", "someone@example.com", "--tls", "--auth", "LOGIN", "--auth-user", "nobody-here", "--auth-password", "pl41n")
+tap.ok(code != 0 and "535 5.7.8" in out, "an unknown user: 535 5.7.8", out)
 
 code, out = swaks(srv, "--to", "someone@example.com", "--tls", "--auth", "PLAIN", "--auth-user", "demo", "--auth-password", "wrong")
 tap.ok(code != 0 and "535 5.7.8" in out, "a wrong password: 535 5.7.8", out)

@@ -1,7 +1,7 @@
 /* qmail-tls: the one program linked with a TLS library (libtls). The protocol programs never
    hold a key: they talk plaintext to qmail-tls over pipes.
    Server, STARTTLS/STLS (under tcpserver, before qmail-smtpd or qmail-popup):
-     qmail-tls -s [ -i ] [ -p ] [ -t secs ] [ -U | -u uid -g gid ] prog...
+     qmail-tls -s [ -t secs ] [ -U | -u uid -g gid ] [ -P ] prog...
    prog starts at once on the plaintext connection (fds 0/1, the socket) with SSLCTLFD,
    SSLREADFD and SSLWRITEFD in its environment. To start TLS it sends its "go ahead" reply,
    writes "Y" on SSLCTLFD, stops using fds 0/1 (and drops whatever it read ahead), and reads one
@@ -13,9 +13,11 @@
    fds 0/1 are the connection; plaintext comes in on fd 6 and goes out on fd 7, after one
    line on fd 7: "Y" version " " cipher " " verified|unverified LF, or "N" reason LF.
    The server key and certificate: control/servercert.pem (chain and key), or the key apart in
-   control/serverkey.pem; they are read as root, then qmail-tls drops to the service's uid
-   (-U: $UID and $GID as envuidgid sets them) before it reads a byte from the network; so does
-   prog, unless -p (qmail-popup must stay root to become the mailbox owner). TLS 1.2 and 1.3.
+   control/serverkey.pem; they are read before privileges are dropped (-U: $UID and $GID as
+   tcpserver's -U gives them); prog drops with it, unless -P: then prog keeps the uid qmail-tls
+   started with (qmail-popup, which must stay root for checkpassword) and only qmail-tls drops,
+   right after forking prog (which, with -i, waits on a pipe for the handshake's result).
+   TLS 1.2 and 1.3 only.
    Exit codes: prog's own; 100 usage; 111 a TLS or system failure (logged on fd 2). */
 
 #include <errno.h>
@@ -38,7 +40,7 @@
 #include <skalibs/types.h>
 #include "home.h"
 
-#define USAGE "qmail-tls -s [ -i ] [ -p ] [ -t secs ] [ -U | -u uid -g gid ] prog... | qmail-tls -c [ -t secs ] [ -n servername ] [ -v ] [ -A cafile ]"
+#define USAGE "qmail-tls -s [ -i ] [ -t secs ] [ -U | -u uid -g gid ] [ -P ] prog... | qmail-tls -c [ -t secs ] [ -n servername ] [ -v ] [ -A cafile ]"
 #define CERT "control/servercert.pem"
 #define KEY "control/serverkey.pem"
 #define BUFSIZE 16384
@@ -46,8 +48,7 @@
 typedef struct opts_s opts_t ;
 struct opts_s
 {
-  int server, client, implicit, verify ;
-  int keepchild ;       /* -p: the program keeps the uid we started with (qmail-popup) */
+  int server, client, implicit, verify, keep ;
   unsigned int timeout ;
   uid_t uid ; gid_t gid ; int setids ;
   char const *servername, *cafile ;
@@ -64,14 +65,13 @@ static char const *const *parseopts (int argc, char const *const *argv, opts_t *
   uint32_t u ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "sipct:Uu:g:n:vA:", &l) ;
+    int opt = subgetopt_r(argc, argv, "sict:Uu:g:n:vA:P", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
       case 's' : o->server = 1 ; break ;
       case 'c' : o->client = 1 ; break ;
       case 'i' : o->implicit = 1 ; break ;
-      case 'p' : o->keepchild = 1 ; break ;
       case 't' : if (!uint0_scan(l.arg, &o->timeout) || !o->timeout) strerr_dieusage(100, USAGE) ; break ;
       case 'U' :
       {
@@ -87,20 +87,23 @@ static char const *const *parseopts (int argc, char const *const *argv, opts_t *
       case 'n' : o->servername = l.arg ; break ;
       case 'v' : o->verify = 1 ; break ;
       case 'A' : o->cafile = l.arg ; break ;
+      case 'P' : o->keep = 1 ; break ;
       default : strerr_dieusage(100, USAGE) ;
     }
   }
   if (o->server == o->client || (o->setids && o->setids != 3)) strerr_dieusage(100, USAGE) ;
   if (o->server && l.ind >= argc) strerr_dieusage(100, USAGE) ;
-  if (o->client && (l.ind < argc || o->implicit)) strerr_dieusage(100, USAGE) ;
+  if (o->client && (l.ind < argc || o->implicit || o->keep)) strerr_dieusage(100, USAGE) ;
+  if (o->server && !o->setids && !geteuid()) strerr_dief(100, "refusing to run as root: use -U or -u and -g") ;
   return argv + l.ind ;
 }
 
-/* Keys are in memory once tls_configure has run: then drop to the service's uid, before any
-   byte from the network is parsed. */
+/* Keys are in memory once tls_configure has run: then drop to the service's uid (before
+   any byte from the network is parsed). */
 static void dropprivs (opts_t const *o)
 {
   if (!o->setids) return ;
+  if (!o->uid) strerr_dief(100, "refusing to drop to uid 0") ;
   if (skalibs_setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0)
     strerr_diefusys(111, "drop privileges") ;
   if (getuid() != o->uid || geteuid() != o->uid || getgid() != o->gid || getegid() != o->gid)
@@ -243,41 +246,42 @@ static void relay (struct tls *t, int netr, int netw, int pin, int pout)
   }
 }
 
-/* Set NAME=value from "NAME=value" */
-static void putenv_copy (char const *assignment)
+/* -i: the program waits for the handshake's result on fd, "Y" version " " cipher LF (what
+   report() writes), and gets it as SSL_PROTOCOL and SSL_CIPHER; anything else: exit quietly,
+   qmail-tls logs the failure. */
+static void awaitgo (int fd)
 {
-  char name[32] ;
-  char const *eq = strchr(assignment, '=') ;
-  size_t n = eq ? (size_t)(eq - assignment) : 0 ;
-  if (!n || n >= sizeof name) strerr_dief(111, "bad environment assignment") ;
-  memcpy(name, assignment, n) ;
-  name[n] = 0 ;
-  if (setenv(name, eq + 1, 1) < 0) strerr_diefusys(111, "set the environment") ;
+  char buf[300], *sp ;
+  size_t n = 0 ;
+  while (n < sizeof buf - 1 && fd_read(fd, buf + n, 1) == 1 && buf[n] != '\n') n++ ;
+  buf[n] = 0 ;
+  if (buf[0] != 'Y') _exit(111) ;
+  close(fd) ;
+  sp = strchr(buf, ' ') ;
+  if (sp) *sp++ = 0 ;
+  if (setenv("SSL_PROTOCOL", buf + 1, 1) < 0 || setenv("SSL_CIPHER", sp ? sp : "unknown", 1) < 0)
+    strerr_diefusys(111, "set the environment") ;
 }
 
-/* The program: fds moved as fds[] says (pairs from, to; -1 ends), its own uid unless -p, and
-   the variables in envp. With statusfd >= 0 (implicit TLS) it first waits there for the
-   handshake's result line: "Y" version " " cipher, which becomes SSL_PROTOCOL and SSL_CIPHER. */
-static pid_t spawn (opts_t const *o, char const *const *argv, int const *fds, char const *const *envp, size_t envn, int statusfd)
+/* The program, with fds moved (pairs from, to; -1 ends), the environment added, privileges
+   dropped unless -P, and with -i (go: the result pipe) after a good handshake. */
+static pid_t spawn (opts_t const *o, char const *const *argv, int const *fds, char const *const *envp, size_t envn, int const *go)
 {
   pid_t pid = fork() ;
   if (pid < 0) strerr_diefusys(111, "fork") ;
   if (pid) return pid ;
-  if (!o->keepchild) dropprivs(o) ;
   for (int i = 0 ; fds[i] >= 0 ; i += 2)
     if (fd_move(fds[i + 1], fds[i]) < 0) strerr_diefusys(111, "move fds") ;
-  for (size_t i = 0 ; i < envn ; i++) putenv_copy(envp[i]) ;
-  if (statusfd >= 0)
+  if (!o->keep) dropprivs(o) ;
+  if (go) { close(go[1]) ; awaitgo(go[0]) ; }
+  for (size_t i = 0 ; i < envn ; i++)
   {
-    char buf[300] ;
-    size_t n = 0 ;
-    char *sp ;
-    while (n < sizeof buf - 1 && fd_read(statusfd, buf + n, 1) == 1 && buf[n] != '\n') n++ ;
-    buf[n] = 0 ;
-    if (buf[0] != 'Y' || !(sp = strchr(buf, ' '))) _exit(111) ;   /* no TLS: the connection ends */
-    *sp = 0 ;
-    if (setenv("SSL_PROTOCOL", buf + 1, 1) < 0 || setenv("SSL_CIPHER", sp + 1, 1) < 0) strerr_diefusys(111, "set the environment") ;
-    fd_close(statusfd) ;
+    char const *eq = strchr(envp[i], '=') ;
+    char name[32] ;
+    size_t n = eq - envp[i] ;
+    memcpy(name, envp[i], n) ;
+    name[n] = 0 ;
+    if (setenv(name, eq + 1, 1) < 0) strerr_diefusys(111, "set the environment") ;
   }
   sig_restore(SIGPIPE) ;
   execvp(argv[0], (char *const *)argv) ;
@@ -291,28 +295,29 @@ static int waitexit (pid_t pid)
   return WIFEXITED(wstat) ? WEXITSTATUS(wstat) : 111 ;
 }
 
-/* Implicit TLS: the program waits on pipes while we handshake, unprivileged. */
+/* Implicit TLS: the program is forked first (so that with -P it keeps our starting uid),
+   then we drop privileges, do the handshake and tell it the result; it talks on pipes. */
 static int implicit (struct tls *srv, opts_t const *o, char const *const *argv)
 {
   struct tls *t = 0 ;
-  char const *err = 0 ;
+  char const *err ;
+  int in[2], out[2], go[2] ;
   char buf[300] ;
-  int in[2], out[2], st[2] ;
   pid_t pid ;
-  if (pipecoe(in) < 0 || pipecoe(out) < 0 || pipecoe(st) < 0) strerr_diefusys(111, "create pipes") ;
-  pid = spawn(o, argv, (int const[]){ out[0], 0, in[1], 1, -1 }, 0, 0, st[0]) ;
-  close(out[0]) ; close(in[1]) ; close(st[0]) ;
+  if (pipecoe(in) < 0 || pipecoe(out) < 0 || pipecoe(go) < 0) strerr_diefusys(111, "create pipes") ;
+  pid = spawn(o, argv, (int const[]){ out[0], 0, in[1], 1, -1 }, 0, 0, go) ;
+  close(out[0]) ; close(in[1]) ; close(go[0]) ;
   dropprivs(o) ;
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0) strerr_diefusys(111, "set the connection non-blocking") ;
-  if (tls_accept_fds(srv, &t, 0, 1) < 0 || !handshake(t, 0, 1, o->timeout, &err))
+  if (tls_accept_fds(srv, &t, 0, 1) < 0) err = tls_error(srv) ? tls_error(srv) : "unable to accept TLS" ;
+  else if (handshake(t, 0, 1, o->timeout, &err)) err = 0 ;
+  if (err || allwrite(go[1], buf, report(buf, sizeof buf, t, 0)) < 1)
   {
-    strerr_warnw("TLS handshake failed: ", t ? err : tls_error(srv)) ;
-    close(st[1]) ; close(out[1]) ; close(in[0]) ;
+    close(go[1]) ; close(out[1]) ; close(in[0]) ;
     waitexit(pid) ;
-    return 111 ;
+    strerr_dief(111, "TLS handshake failed: ", err ? err : "the program went away") ;
   }
-  allwrite(st[1], buf, report(buf, sizeof buf, t, 0)) ;
-  close(st[1]) ;
+  close(go[1]) ;
   relay(t, 0, 1, in[0], out[1]) ;
   close(out[1]) ;
   close(in[0]) ;
@@ -334,7 +339,7 @@ static int delayed (struct tls *srv, opts_t const *o, char const *const *argv)
   strcpy(e1, "SSLCTLFD=") ; e1[9 + uint_fmt(e1 + 9, ctl[1])] = 0 ;
   strcpy(e2, "SSLREADFD=") ; e2[10 + uint_fmt(e2 + 10, out[0])] = 0 ;
   strcpy(e3, "SSLWRITEFD=") ; e3[11 + uint_fmt(e3 + 11, in[1])] = 0 ;
-  pid = spawn(o, argv, (int const[]){ -1 }, (char const *const[]){ e1, e2, e3 }, 3, -1) ;
+  pid = spawn(o, argv, (int const[]){ -1 }, (char const *const[]){ e1, e2, e3 }, 3, 0) ;
   close(ctl[1]) ; close(out[0]) ; close(in[1]) ;
   dropprivs(o) ;
   if (fd_read(ctl[0], &c, 1) != 1 || c != 'Y')
@@ -382,8 +387,6 @@ int main (int argc, char const *const *argv)
   if (!sig_ignore(SIGPIPE)) strerr_diefusys(111, "ignore SIGPIPE") ;
   sig_restore(SIGCHLD) ;
   if (o.client) return client(clientctx(&o), &o) ;
-  if (!o.setids && !geteuid()) strerr_dief(100, "refusing to run as root: use -U or -u and -g") ;
-  if (o.setids && !o.uid) strerr_dief(100, "refusing to drop to uid 0") ;
   home_chdir() ;
   {
     struct tls *srv = serverctx() ;
