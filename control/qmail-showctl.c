@@ -81,6 +81,7 @@ static ctl_t const table[] =
   { "timeoutremote", K_NUM, E, "1200", 0, "qmail-remote, qmail-qmqpc", "seconds to wait for the peer" },
   { "qmqpservers", K_LIST, 0, 0, 0, "qmail-qmqpc", "QMQP servers, tried in order" },
   { "timeoutpop3d", K_NUM, E, "1200", 0, "qmail-popup, qmail-pop3d", "seconds to wait for the POP3 client" },
+  { "pop3authnotls", K_NUM, E, "1", 0, "qmail-popup", "0: no USER/PASS or APOP before STLS" },
 } ;
 #undef E
 #undef M
