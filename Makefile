@@ -44,8 +44,15 @@ $(LIB): $(LIB_SRC:.c=.o)
 	ar rcs $@ $^
 
 # A program that needs a system library names it here: LIBS_<program name> := -lcrypt
-# Started once per message and free of NSS lookups: static ($(STATIC) from configure).
+# Started once per message or connection and free of NSS lookups (getpwnam and friends, which a
+# static glibc program could only do by loading shared modules): static, so that an exec skips
+# the dynamic loader ($(STATIC) from configure; empty with the sanitizers). qmail-smtpd and
+# qmail-lspawn look up accounts, so they stay dynamic.
 LDFLAGS_qmail-queue = $(STATIC)
+LDFLAGS_qmail-local = $(STATIC)
+LDFLAGS_qmail-remote = $(STATIC)
+LDFLAGS_qmail-popup = $(STATIC)
+LDFLAGS_qmail-pop3d = $(STATIC)
 LIBS_qmail-tls := -ltls
 LIBS_qmail-checkpw := -lcrypt
 $(PROGS): %: %.o $(LIB)
