@@ -306,20 +306,24 @@ static void catpath (smtp_t *c, char const *verb, char const *addr)
   }
 }
 
+/* The message, in writes of at least CHUNK bytes: the last piece goes out with the final dot,
+   since a separate write of ".\r\n" waits (Nagle) for the peer's delayed ACK of the one before. */
 static void body (smtp_t *c, job_t const *j)
 {
   char buf[CHUNK] ;
   int bol = 1 ;
   size_t off = 0 ;
+  c->cmd.len = 0 ;
   for (;;)
   {
     ssize_t r ;
-    c->cmd.len = 0 ;
     if (j->inmem) { r = j->mem.len - off > CHUNK ? CHUNK : j->mem.len - off ; memcpy(buf, j->mem.s + off, r) ; off += r ; }
     else r = fd_read(0, buf, sizeof buf) ;
     if (r < 0) finish(c, 'Z', "Unable to read the message. (#4.3.0)", "", "") ;
     if (!smtpdata_cat(&c->cmd, buf, r, &bol) || (!r && !smtpdata_end(&c->cmd, bol))) nomem(c) ;
+    if (r && c->cmd.len < CHUNK) continue ;
     if (!sendall(c, c->cmd.s, c->cmd.len)) died(c) ;
+    c->cmd.len = 0 ;
     if (!r) return ;
   }
 }
