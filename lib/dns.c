@@ -233,6 +233,10 @@ int dns_mxip (genalloc *out, char const *domain, char const *me, unsigned int *m
     for (size_t k = 0 ; k < genalloc_len(ip46full, &ips) ; k++)
     {
       dnsip_t d = { .ip = genalloc_s(ip46full, &ips)[k], .pref = pref } ;
+      size_t hl = strlen(host) ;
+      if (hl > DNS_NAMEMAX) hl = DNS_NAMEMAX ;
+      memcpy(d.name, host, hl) ;
+      d.name[hl] = 0 ;
       if (!genalloc_append(dnsip_t, out, &d)) temp = 1 ;
     }
   }

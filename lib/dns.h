@@ -31,12 +31,14 @@ struct dnsmx_s
   size_t name ;
 } ;
 
-/* One address to try, with the preference of the MX it came from (0 without MX). */
+/* One address to try, with the preference of the MX it came from (0 without MX) and the
+   name it belongs to (the MX host, or the domain itself): TLS checks the certificate for it. */
 typedef struct dnsip_s dnsip_t ;
 struct dnsip_s
 {
   ip46full ip ;
   unsigned int pref ;
+  char name[DNS_NAMEMAX + 1] ;
 } ;
 
 /* What one answer packet says about qtype. */

@@ -124,6 +124,22 @@ static int keyword (char const *s, size_t len, char const *k, char const **arg)
   return 1 ;
 }
 
+/* The mechanisms we know in AUTH's argument ("AUTH=LOGIN PLAIN" is the old form). */
+static unsigned int authmechs (char const *s, size_t len)
+{
+  unsigned int flags = 0 ;
+  while (len)
+  {
+    size_t n ;
+    while (len && (*s == ' ' || *s == '=')) { s++ ; len-- ; }
+    for (n = 0 ; n < len && s[n] != ' ' && s[n] != '=' ; n++) ;
+    if (n == 5 && !strncasecmp(s, "PLAIN", 5)) flags |= EHLO_AUTHPLAIN ;
+    if (n == 5 && !strncasecmp(s, "LOGIN", 5)) flags |= EHLO_AUTHLOGIN ;
+    s += n ; len -= n ;
+  }
+  return flags ;
+}
+
 unsigned int ehlo_parse (char const *text, size_t len, uint64_t *sizemax)
 {
   unsigned int flags = 0 ;
@@ -139,7 +155,7 @@ unsigned int ehlo_parse (char const *text, size_t len, uint64_t *sizemax)
     if (keyword(s, l, "PIPELINING", &arg)) flags |= EHLO_PIPELINING ;
     else if (keyword(s, l, "8BITMIME", &arg)) flags |= EHLO_8BITMIME ;
     else if (keyword(s, l, "STARTTLS", &arg)) flags |= EHLO_STARTTLS ;
-    else if (keyword(s, l, "AUTH", &arg)) flags |= EHLO_AUTH ;
+    else if (keyword(s, l, "AUTH", &arg)) flags |= EHLO_AUTH | authmechs(arg, l - (arg - s)) ;
     else if (keyword(s, l, "SIZE", &arg))
     {
       char buf[21] ;

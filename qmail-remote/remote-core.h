@@ -56,6 +56,8 @@ extern int smtpreply_add (smtpreply_t *r, char const *line, size_t len) ;
 #define EHLO_8BITMIME 4
 #define EHLO_STARTTLS 8
 #define EHLO_AUTH 16
+#define EHLO_AUTHPLAIN 32   /* AUTH offers PLAIN */
+#define EHLO_AUTHLOGIN 64   /* AUTH offers LOGIN */
 /* The extensions a 250 EHLO reply's text offers; *sizemax gets SIZE's argument (0: none). */
 extern unsigned int ehlo_parse (char const *text, size_t len, uint64_t *sizemax) ;
 

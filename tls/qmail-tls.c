@@ -12,6 +12,7 @@
    Client (qmail-remote): qmail-tls -c [ -t secs ] [ -n servername ] [ -v ] [ -A cafile ]:
    fds 0/1 are the connection; plaintext comes in on fd 6 and goes out on fd 7, after one
    line on fd 7: "Y" version " " cipher " " verified|unverified LF, or "N" reason LF.
+   -t bounds the handshake and, in client mode, each write to the peer.
    The server key and certificate: control/servercert.pem (chain and key), or the key apart in
    control/serverkey.pem; they are read before privileges are dropped (-U: $UID and $GID as
    tcpserver's -U gives them); prog drops with it, unless -P: then prog keeps the uid qmail-tls
@@ -203,14 +204,16 @@ static size_t failline (char *buf, size_t max, char const *err)
   return n + 2 ;
 }
 
-/* Write all of buf through TLS. 0 if the connection failed. */
-static int tlsputall (struct tls *t, char const *buf, size_t len, int rfd, int wfd)
+/* Write all of buf through TLS, within timeout seconds (0: no limit). 0 if the connection
+   failed or the peer took no data for that long. */
+static int tlsputall (struct tls *t, char const *buf, size_t len, int rfd, int wfd, unsigned int timeout)
 {
   tain deadline = TAIN_INFINITE ;
+  if (timeout) { tain_now_g() ; tain_addsec_g(&deadline, timeout) ; }
   while (len)
   {
     ssize_t w = tls_write(t, buf, len) ;
-    if (w == TLS_WANT_POLLIN || w == TLS_WANT_POLLOUT) { tlswait((int)w, rfd, wfd, &deadline) ; continue ; }
+    if (w == TLS_WANT_POLLIN || w == TLS_WANT_POLLOUT) { if (!tlswait((int)w, rfd, wfd, &deadline)) return 0 ; continue ; }
     if (w < 0) return 0 ;
     buf += w ; len -= w ;
   }
@@ -218,8 +221,9 @@ static int tlsputall (struct tls *t, char const *buf, size_t len, int rfd, int w
 }
 
 /* Relay until either side ends: plaintext from pin goes out through TLS on the connection,
-   what TLS delivers goes to pout. Returns when the connection or pin ends. */
-static void relay (struct tls *t, int netr, int netw, int pin, int pout)
+   what TLS delivers goes to pout. Returns when the connection or pin ends, or (with a
+   timeout) when a write to the peer stalls that long. */
+static void relay (struct tls *t, int netr, int netw, int pin, int pout, unsigned int timeout)
 {
   char buf[BUFSIZE] ;
   int pinopen = 1 ;
@@ -241,7 +245,7 @@ static void relay (struct tls *t, int netr, int netw, int pin, int pout)
     {
       r = fd_read(pin, buf, sizeof buf) ;
       if (r <= 0) { pinopen = 0 ; tls_close(t) ; return ; }
-      if (!tlsputall(t, buf, r, netr, netw)) return ;
+      if (!tlsputall(t, buf, r, netr, netw, timeout)) return ;
     }
   }
 }
@@ -318,7 +322,7 @@ static int implicit (struct tls *srv, opts_t const *o, char const *const *argv)
     strerr_dief(111, "TLS handshake failed: ", err ? err : "the program went away") ;
   }
   close(go[1]) ;
-  relay(t, 0, 1, in[0], out[1]) ;
+  relay(t, 0, 1, in[0], out[1], 0) ;
   close(out[1]) ;
   close(in[0]) ;
   return waitexit(pid) ;
@@ -358,7 +362,7 @@ static int delayed (struct tls *srv, opts_t const *o, char const *const *argv)
     return 111 ;
   }
   allwrite(ctl[0], buf, report(buf, sizeof buf, t, 0)) ;
-  relay(t, 0, 1, in[0], out[1]) ;
+  relay(t, 0, 1, in[0], out[1], 0) ;
   close(out[1]) ; close(in[0]) ; close(ctl[0]) ;
   return waitexit(pid) ;
 }
@@ -375,7 +379,7 @@ static int client (struct tls *ctx, opts_t const *o)
     return 111 ;
   }
   allwrite(7, buf, report(buf, sizeof buf, ctx, o->verify ? "verified" : "unverified")) ;
-  relay(ctx, 0, 1, 6, 7) ;
+  relay(ctx, 0, 1, 6, 7, o->timeout) ;
   return 0 ;
 }
 

@@ -108,8 +108,10 @@ int main (void)
     uint64_t size ;
     char const *t = "250-mx.example hello\n250-pipelining\n250-SIZE 52428800\n250-8BITMIME\n250-AUTH PLAIN LOGIN\n250 STARTTLS" ;
     unsigned int f = ehlo_parse(t, strlen(t), &size) ;
-    is(f, EHLO_PIPELINING | EHLO_SIZE | EHLO_8BITMIME | EHLO_AUTH | EHLO_STARTTLS, "EHLO keywords") ;
+    is(f, EHLO_PIPELINING | EHLO_SIZE | EHLO_8BITMIME | EHLO_AUTH | EHLO_AUTHPLAIN | EHLO_AUTHLOGIN | EHLO_STARTTLS, "EHLO keywords") ;
     is(size, 52428800, "SIZE value") ;
+    t = "250-x\n250-AUTH=LOGIN\n250 AUTH CRAM-MD5 PLAINX" ;
+    is(ehlo_parse(t, strlen(t), &size), EHLO_AUTH | EHLO_AUTHLOGIN, "AUTH=LOGIN (old form); no prefix match of PLAIN") ;
     t = "250-SIZE\n250-SIZE\n250 PIPELININGX" ;
     f = ehlo_parse(t, strlen(t), &size) ;
     is(f, EHLO_SIZE, "greeting line skipped, SIZE without value, no prefix match") ;
