@@ -16,34 +16,13 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "checkpw-core.h"
+#include "atomicfile.h"
 #include "home.h"
 
 #define USAGE "qmail-newpop3"
 #define SRC "users/pop3passwd"
 #define TMP "users/pop3passwd.tmp"
 #define CDB "users/pop3passwd.cdb"
-
-/* Locked against a concurrent run; if the other run renamed the file while we waited for the
-   lock, open again, so that we never write into the live cdb. */
-static int open_tmp (void)
-{
-  for (;;)
-  {
-    struct stat st1, st2 ;
-    int r, fd = open3(TMP, O_WRONLY | O_CREAT | O_CLOEXEC, 0600) ;
-    if (fd == -1) strerr_diefusys(111, "open ", TMP) ;
-    if (fd_lock(fd, 1, 0) != 1) strerr_diefusys(111, "lock ", TMP) ;
-    if (fstat(fd, &st1) == -1) strerr_diefusys(111, "stat ", TMP) ;
-    r = stat(TMP, &st2) ;
-    if (r == -1 && errno != ENOENT) strerr_diefusys(111, "stat ", TMP) ;
-    if (!r && st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino)
-    {
-      if (ftruncate(fd, 0) == -1 || fchmod(fd, 0600) == -1) strerr_diefusys(111, "prepare ", TMP) ;
-      return fd ;
-    }
-    fd_close(fd) ;
-  }
-}
 
 static void die_line (size_t line, char const *why)
 {
@@ -90,18 +69,6 @@ static void compile (int fd, stralloc *text)
   stralloc_free(&names) ;
 }
 
-/* the rename is the commit point; users/ is synced so that the new name survives a crash */
-static void commit (int fd)
-{
-  int dfd ;
-  if (fsync(fd) == -1) { unlink(TMP) ; strerr_diefusys(111, "fsync ", TMP) ; }
-  if (rename(TMP, CDB) == -1) strerr_diefusys(111, "rename ", TMP, " to ", CDB) ;
-  fd_close(fd) ;
-  dfd = open2("users", O_RDONLY | O_DIRECTORY | O_CLOEXEC) ;
-  if (dfd == -1 || fsync(dfd) == -1) strerr_diefusys(111, "fsync users/") ;
-  fd_close(dfd) ;
-}
-
 int main (int argc, char const *const *argv)
 {
   subgetopt l = SUBGETOPT_ZERO ;
@@ -117,9 +84,10 @@ int main (int argc, char const *const *argv)
   if (argc - l.ind) strerr_dieusage(100, USAGE) ;
   home_chdir() ;
   if (!openslurpclose(&text, SRC)) strerr_diefusys(111, "read ", SRC) ;
-  fd = open_tmp() ;
+  fd = atomicfile_open(TMP, 0600) ;   /* mode 0600: it holds secrets */
+  if (fd == -1) strerr_diefusys(111, "open ", TMP) ;
   compile(fd, &text) ;
-  commit(fd) ;
+  if (!atomicfile_commit(fd, TMP, CDB)) strerr_diefusys(111, "replace ", CDB) ;
   stralloc_free(&text) ;
   return 0 ;
 }

@@ -20,6 +20,7 @@
 #include "envelope.h"
 #include "exitcode.h"
 #include "home.h"
+#include "qqspawn.h"
 #include "qmqp.h"
 #include "timedio.h"
 
@@ -80,39 +81,23 @@ static void readpacket (server_t const *s, stralloc *sa, size_t *start, size_t *
   *start = 0 ;
 }
 
-/* qmail-queue (or $QMAILQUEUE) with the message on its fd 0 and the envelope on its fd 1. */
+/* qmail-queue (or $QMAILQUEUE) with the message on its fd 0 and the envelope on its fd 1:
+   its exit code, QQ_BUG if it could not run or died. */
 static int enqueue (qmqp_t const *q)
 {
-  stralloc env = STRALLOC_ZERO, path = STRALLOC_ZERO ;
-  char const *qq = home_env_trusted() ? getenv("QMAILQUEUE") : 0 ;
-  int p0[2], p1[2], wstat ;
+  stralloc env = STRALLOC_ZERO ;
+  int msgfd, envfd, code, sig ;
   pid_t pid ;
   if (!qmqp_envelope(&env, q)) return QQ_NOMEM ;
-  if (!qq || !*qq)
-  {
-    if (!stralloc_cats(&path, home_dir()) || !stralloc_cats(&path, "/bin/qmail-queue") || !stralloc_0(&path)) return QQ_NOMEM ;
-    qq = path.s ;
-  }
-  if (pipe(p0) < 0 || pipe(p1) < 0) return QQ_NOMEM ;
-  pid = fork() ;
-  if (pid < 0) return QQ_NOMEM ;
-  if (!pid)
-  {
-    char const *argv[2] = { qq, 0 } ;
-    close(p0[1]) ; close(p1[1]) ;
-    if (fd_move(0, p0[0]) < 0 || fd_move(1, p1[0]) < 0) _exit(QQ_BUG) ;
-    execv(qq, (char *const *)argv) ;
-    _exit(QQ_BUG) ;
-  }
-  close(p0[0]) ; close(p1[0]) ;
-  allwrite(p0[1], q->msg, q->msglen) ;   /* qmail-queue reads all of the message first */
-  close(p0[1]) ;
-  allwrite(p1[1], env.s, env.len) ;
-  close(p1[1]) ;
+  pid = qq_spawn(&msgfd, &envfd, 0) ;
+  if (pid < 0) { stralloc_free(&env) ; return QQ_BUG ; }
+  allwrite(msgfd, q->msg, q->msglen) ;   /* qmail-queue reads all of the message first */
+  close(msgfd) ;
+  allwrite(envfd, env.s, env.len) ;
+  close(envfd) ;
   stralloc_free(&env) ;
-  stralloc_free(&path) ;
-  if (waitpid_nointr(pid, &wstat, 0) != pid) return QQ_BUG ;
-  return WIFEXITED(wstat) ? WEXITSTATUS(wstat) : QQ_BUG ;
+  code = qq_wait(pid, &sig) ;
+  return code < 0 ? QQ_BUG : code ;
 }
 
 int main (int argc, char const *const *argv)
