@@ -16,20 +16,25 @@ extern char **environ ;
 
 #define CUSTOMMAX 1000
 
-pid_t qq_spawn (int *msgfd, int *envfd, int *errfd)
+char const *qq_program (stralloc *sa)
 {
   char const *qq = home_env_trusted() ? getenv("QMAILQUEUE") : 0 ;
+  if (qq && *qq) return qq ;
+  sa->len = 0 ;
+  if (!stralloc_cats(sa, home_dir()) || !stralloc_cats(sa, "/bin/qmail-queue") || !stralloc_0(sa)) return 0 ;
+  return sa->s ;
+}
+
+pid_t qq_spawn (int *msgfd, int *envfd, int *errfd)
+{
   stralloc path = STRALLOC_ZERO ;
+  char const *qq = qq_program(&path) ;
   posix_spawn_file_actions_t fa ;
   posix_spawnattr_t attr ;
   sigset_t def ;
   int m[2] = { -1, -1 }, e[2] = { -1, -1 }, x[2] = { -1, -1 }, r = 0 ;
   pid_t pid = -1 ;
-  if (!qq || !*qq)
-  {
-    if (!stralloc_cats(&path, home_dir()) || !stralloc_cats(&path, "/bin/qmail-queue") || !stralloc_0(&path)) return -1 ;
-    qq = path.s ;
-  }
+  if (!qq) return -1 ;
   if (pipecoe(m) == -1 || pipecoe(e) == -1 || (errfd && pipecoe(x) == -1)) goto fail ;
   sigemptyset(&def) ;
   sigaddset(&def, SIGPIPE) ;

@@ -11,6 +11,9 @@
 #include <sys/types.h>
 #include <skalibs/stralloc.h>
 
+/* The program qq_spawn runs ($QMAILQUEUE or a path built in sa), or 0 (no memory). */
+extern char const *qq_program (stralloc *sa) ;
+
 /* the child's pid, or -1 with errno set; the returned fds are close-on-exec */
 extern pid_t qq_spawn (int *msgfd, int *envfd, int *errfd) ;
 

@@ -28,6 +28,7 @@
 #include "exitcode.h"
 #include "home.h"
 #include "qmail-inject-core.h"
+#include "qqspawn.h"
 
 #define USAGE "qmail-inject [ -nNaAhH ] [ -f sender ] [ recip ... ]"
 #define dienomem() strerr_diefusys(111, "allocate memory")
@@ -343,34 +344,13 @@ static int writemessage (int fd, stralloc const *head)
 
 static pid_t spawnqueue (int *msgfd, int *envfd)
 {
-  char const *qq = home_env_trusted() ? getenv("QMAILQUEUE") : 0 ;
-  stralloc path = STRALLOC_ZERO ;
-  posix_spawn_file_actions_t fa ;
-  posix_spawnattr_t attr ;
-  sigset_t def ;
-  int m[2], e[2], r ;
-  pid_t pid ;
-  if (!qq || !*qq)
+  pid_t pid = qq_spawn(msgfd, envfd, 0) ;
+  if (pid < 0)
   {
-    if (!stralloc_copys(&path, home_dir()) || !stralloc_cats(&path, "/bin/qmail-queue") || !stralloc_0(&path)) dienomem() ;
-    qq = path.s ;
+    stralloc sa = STRALLOC_ZERO ;
+    char const *qq = qq_program(&sa) ;
+    strerr_diefusys(111, "run ", qq ? qq : "qmail-queue") ;
   }
-  if (pipecoe(m) == -1 || pipecoe(e) == -1) strerr_diefusys(111, "create pipes") ;
-  sigemptyset(&def) ;
-  sigaddset(&def, SIGPIPE) ;
-  if ((r = posix_spawn_file_actions_init(&fa)) || (r = posix_spawnattr_init(&attr))
-   || (r = posix_spawn_file_actions_adddup2(&fa, m[0], 0)) || (r = posix_spawn_file_actions_adddup2(&fa, e[0], 1))
-   || (r = posix_spawnattr_setsigdefault(&attr, &def)) || (r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF)))
-    errno = r, strerr_diefusys(111, "prepare to run ", qq) ;
-  r = posix_spawn(&pid, qq, &fa, &attr, (char *const[]){ (char *)qq, 0 }, environ) ;
-  if (r) errno = r, strerr_diefusys(111, "run ", qq) ;
-  posix_spawn_file_actions_destroy(&fa) ;
-  posix_spawnattr_destroy(&attr) ;
-  close(m[0]) ;
-  close(e[0]) ;
-  stralloc_free(&path) ;
-  *msgfd = m[1] ;
-  *envfd = e[1] ;
   return pid ;
 }
 
