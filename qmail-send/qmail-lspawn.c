@@ -25,6 +25,7 @@
 #include "exitcode.h"
 #include "home.h"
 #include "queue.h"
+#include "spawnjob.h"
 
 #define USAGE "qmail-lspawn defaultdelivery"
 #define OUTMAX 4000          /* of qmail-local's output, reported to qmail-send */
@@ -161,17 +162,11 @@ static size_t jobs (stralloc *in, child_t *kids, unsigned int *n, unsigned int s
   size_t pos = 0 ;
   for (;;)
   {
-    char const *f[5] ;
-    size_t p = pos ;
+    char const *f[SPAWNJOB_FIELDS] ;
     unsigned int i, slot ;
-    for (i = 0 ; i < 5 ; i++)
-    {
-      size_t len = byte_chr(in->s + p, in->len - p, 0) ;
-      if (p + len >= in->len) return pos ;
-      f[i] = in->s + p ;
-      p += len + 1 ;
-    }
-    if (!*f[0] || uint_scan(f[0], &slot) != strlen(f[0]) || slot >= CHILDMAX) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
+    long r = spawnjob_next(in->s + pos, in->len - pos, f, &slot, CHILDMAX) ;
+    if (!r) return pos ;
+    if (r < 0) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
     for (i = 0 ; i < *n && kids[i].pid ; i++) ;
     if (i == CHILDMAX) strerr_dief(QX_BUG, "more jobs than qmail-send may have in progress") ;
     if (i == *n) (*n)++ ;
@@ -183,7 +178,7 @@ static size_t jobs (stralloc *in, child_t *kids, unsigned int *n, unsigned int s
       kids[i].wstat = QX_TEMP << 8 ;
       report(kids + i) ;
     }
-    pos = p ;
+    pos += r ;
   }
 }
 

@@ -25,6 +25,7 @@
 #include "exitcode.h"
 #include "home.h"
 #include "queue.h"
+#include "spawnjob.h"
 
 #define USAGE "qmail-rspawn"
 #define OUTMAX 10000         /* of qmail-remote's report */
@@ -155,18 +156,12 @@ static size_t jobs (stralloc *in, child_t *kids, unsigned int *n, spawner_t *s)
   size_t pos = 0 ;
   for (;;)
   {
-    char const *f[5] ;
-    size_t p = pos ;
+    char const *f[SPAWNJOB_FIELDS] ;
     unsigned int i, slot ;
+    long r = spawnjob_next(in->s + pos, in->len - pos, f, &slot, CHILDMAX) ;
     int e ;
-    for (i = 0 ; i < 5 ; i++)
-    {
-      size_t len = byte_chr(in->s + p, in->len - p, 0) ;
-      if (p + len >= in->len) return pos ;
-      f[i] = in->s + p ;
-      p += len + 1 ;
-    }
-    if (!*f[0] || uint_scan(f[0], &slot) != strlen(f[0]) || slot >= CHILDMAX) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
+    if (!r) return pos ;
+    if (r < 0) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
     for (i = 0 ; i < *n && kids[i].pid ; i++) ;
     if (i == CHILDMAX) strerr_dief(QX_BUG, "more jobs than qmail-send may have in progress") ;
     if (i == *n) (*n)++ ;
@@ -174,7 +169,7 @@ static size_t jobs (stralloc *in, child_t *kids, unsigned int *n, spawner_t *s)
     e = spawn(kids + i, s, f) ;
     if (e == 'm') result(kids + i, s, 'Z', "Unable to open the message in the queue. (#4.3.0)", 49) ;
     else if (e) result(kids + i, s, 'Z', "Unable to run qmail-remote. (#4.3.0)", 36) ;
-    pos = p ;
+    pos += r ;
   }
 }
 
