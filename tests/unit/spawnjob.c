@@ -16,9 +16,12 @@ int main (void)
   ok(!strcmp(f[1], "12") && !strcmp(f[2], "1024") && !strcmp(f[3], "a@b.c") && !strcmp(f[4], "d@e.f"), "its fields") ;
   r = spawnjob_next(two + 22, sizeof two - 1 - 22, f, &slot, 100) ;
   ok(r == 17 && slot == 8 && !*f[3] && !strcmp(f[4], "g@h.i"), "the second, with the null sender") ;
-  for (size_t cut = 0 ; cut < 22 ; cut++)
-    if (spawnjob_next(two, cut, f, &slot, 100)) { ok(0, "an incomplete record waits") ; break ; }
-  ok(1, "every incomplete prefix waits for more") ;
+  {
+    size_t early = 0 ;
+    for (size_t cut = 0 ; cut < 22 ; cut++)
+      if (spawnjob_next(two, cut, f, &slot, 100)) early++ ;
+    is(early, 0, "every incomplete prefix waits for more") ;
+  }
   is(spawnjob_next(S("100\0" "1\0" "2\0" "3\0" "4\0"), f, &slot, 100), -1, "a slot at the limit is garbled") ;
   is(spawnjob_next(S("x\0" "1\0" "2\0" "3\0" "4\0"), f, &slot, 100), -1, "a slot that is no number") ;
   is(spawnjob_next(S("\0" "1\0" "2\0" "3\0" "4\0"), f, &slot, 100), -1, "an empty slot") ;
