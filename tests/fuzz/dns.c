@@ -30,7 +30,7 @@ static void samelabels (uint8_t const *pkt, size_t pos, char const *dotted)
     for (unsigned int i = 1 ; i <= l ; i++)
     {
       unsigned char c = pkt[pos + i] ;
-      fuzz_assert(dotted[o++] == (c >= 'A' && c <= 'Z' ? c + 32 : c)) ;
+      fuzz_assert((unsigned char)dotted[o++] == (c >= 'A' && c <= 'Z' ? c + 32 : c)) ;
     }
     pos += l + 1 ;
   }
