@@ -45,6 +45,8 @@ int dns_getname (unsigned char const *pkt, size_t len, size_t *pos, char *out)
     for (unsigned int i = 0 ; i < l ; i++)
     {
       unsigned char c = pkt[p + i] ;
+      /* a label holding '.' or NUL has no dotted form: it would read as other labels or end early */
+      if (c == '.' || !c) return (errno = EPROTO, 0) ;
       out[o++] = c >= 'A' && c <= 'Z' ? c + 32 : c ;
     }
     p += l ;

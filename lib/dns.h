@@ -56,7 +56,8 @@ struct dnsanswer_s
 /* Parse a whole response packet: the records of type qtype in the answer section, and the
    target of a CNAME. 1 ok, 0 malformed (errno EPROTO) or out of memory (ENOMEM). */
 extern int dns_parse (dnsanswer_t *a, unsigned char const *pkt, size_t len, uint16_t qtype) ;
-/* Expand the (possibly compressed) name at *pos into out (dotted, lowercase, NUL-terminated);
+/* Expand the (possibly compressed) name at *pos into out (dotted, lowercase, NUL-terminated; a
+   label holding "." or NUL is malformed, having no dotted form);
    *pos moves past it. 1 ok, 0 malformed. out must hold DNS_NAMEMAX + 1 bytes. */
 extern int dns_getname (unsigned char const *pkt, size_t len, size_t *pos, char *out) ;
 extern void dnsanswer_free (dnsanswer_t *a) ;

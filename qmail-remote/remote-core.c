@@ -102,11 +102,14 @@ int smtpreply_add (smtpreply_t *r, char const *line, size_t len)
   if (r->lines && code != r->code) return (errno = EPROTO, -1) ;
   if (++r->lines > SMTPREPLY_LINEMAX) return (errno = EPROTO, -1) ;
   r->code = code ;
-  if (r->text.len < SMTPREPLY_TEXTMAX)
+  if (r->text.len + !!r->text.len < SMTPREPLY_TEXTMAX)   /* the cap counts the joining "\n" too */
   {
-    size_t room = SMTPREPLY_TEXTMAX - r->text.len ;
-    if ((r->text.len && !stralloc_catb(&r->text, "\n", 1)) || !stralloc_catb(&r->text, line, len < room ? len : room)) return -1 ;
-    for (size_t i = r->text.len - (len < room ? len : room) ; i < r->text.len ; i++)
+    size_t n ;
+    if (r->text.len && !stralloc_catb(&r->text, "\n", 1)) return -1 ;
+    n = SMTPREPLY_TEXTMAX - r->text.len ;
+    if (n > len) n = len ;
+    if (!stralloc_catb(&r->text, line, n)) return -1 ;
+    for (size_t i = r->text.len - n ; i < r->text.len ; i++)
       if ((unsigned char)r->text.s[i] < 32 || r->text.s[i] == 127) r->text.s[i] = '?' ;
   }
   if (len > 3 && line[3] == '-') return 0 ;

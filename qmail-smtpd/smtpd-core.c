@@ -136,9 +136,13 @@ int smtpd_params (smtpd_params_t *p, char const *s, size_t len, int mail, char c
     if (eq == start) return SMTPD_PARAM_SYNTAX ;
     if (mail && keyis(s + start, eq - start, "SIZE"))
     {
-      uint64_t u ;
-      size_t n = eq < end ? uint64_scan(s + eq + 1, &u) : 0 ;
-      if (!n || eq + 1 + n != end || n > 19) return SMTPD_PARAM_SYNTAX ;
+      uint64_t u = 0 ;
+      if (eq + 1 >= end || end - eq - 1 > 19) return SMTPD_PARAM_SYNTAX ;   /* 19 digits fit */
+      for (size_t k = eq + 1 ; k < end ; k++)   /* not uint64_scan: it would read past len */
+      {
+        if (s[k] < '0' || s[k] > '9') return SMTPD_PARAM_SYNTAX ;
+        u = u * 10 + (s[k] - '0') ;
+      }
       p->size = u ;
     }
     else if (mail && keyis(s + start, eq - start, "BODY"))
