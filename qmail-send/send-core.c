@@ -23,6 +23,7 @@
 #include "envelope.h"
 #include "exitcode.h"
 #include "home.h"
+#include "qqspawn.h"
 #include "queue.h"
 #include "send-core.h"
 
@@ -406,34 +407,14 @@ void send_result (send_t *s, int c, unsigned int slot, char code, char const *te
 /* Run qmail-queue ($QMAILQUEUE) with msg and envelope; its exit code, or -1. */
 static int inject (char const *msg, size_t msglen, char const *env, size_t envlen)
 {
-  int p0[2], p1[2], wstat ;
-  char const *qq = getenv("QMAILQUEUE") ;
-  stralloc path = STRALLOC_ZERO ;
-  pid_t pid ;
-  if (!qq || !*qq)
-  {
-    if (!stralloc_cats(&path, home_dir()) || !stralloc_cats(&path, "/bin/qmail-queue") || !stralloc_0(&path)) nomem() ;
-    qq = path.s ;
-  }
-  if (pipe(p0) < 0 || pipe(p1) < 0) return -1 ;
-  pid = fork() ;
+  int msgfd, envfd, sig ;
+  pid_t pid = qq_spawn(&msgfd, &envfd, 0) ;
   if (pid < 0) return -1 ;
-  if (!pid)
-  {
-    char const *argv[2] = { qq, 0 } ;
-    close(p0[1]) ; close(p1[1]) ;
-    if (fd_move(0, p0[0]) < 0 || fd_move(1, p1[0]) < 0) _exit(QQ_BUG) ;
-    execv(qq, (char *const *)argv) ;
-    _exit(QQ_BUG) ;
-  }
-  close(p0[0]) ; close(p1[0]) ;
-  allwrite(p0[1], msg, msglen) ;   /* qmail-queue reads all of the message before the envelope */
-  close(p0[1]) ;
-  allwrite(p1[1], env, envlen) ;
-  close(p1[1]) ;
-  stralloc_free(&path) ;
-  if (waitpid_nointr(pid, &wstat, 0) != pid) return -1 ;
-  return WIFEXITED(wstat) ? WEXITSTATUS(wstat) : -1 ;
+  allwrite(msgfd, msg, msglen) ;   /* qmail-queue reads all of the message before the envelope */
+  close(msgfd) ;
+  allwrite(envfd, env, envlen) ;
+  close(envfd) ;
+  return qq_wait(pid, &sig) ;
 }
 
 /* Queue the bounce for message i. 1 when done (or dropped as a triple bounce). */
