@@ -31,16 +31,7 @@
 #define OUTMAX 4000          /* of qmail-local's output, reported to qmail-send */
 #define CHILDMAX 65000
 
-typedef struct child_s child_t ;
-struct child_s
-{
-  pid_t pid ;          /* 0: slot free */
-  int fd ;             /* its output; -1 once at end of file */
-  int wstat ;
-  int exited ;
-  unsigned int slot ;
-  stralloc out ;
-} ;
+typedef spawnchild_t child_t ;
 
 /* In the child: exit with this text as the delivery's report. */
 static void childfail (int code, char const *a, char const *b)
@@ -136,24 +127,7 @@ static void report (child_t *c)
 
 static void readout (child_t *c)
 {
-  char buf[4096] ;
-  ssize_t r = fd_read(c->fd, buf, sizeof buf) ;
-  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return ;
-  if (r <= 0) { fd_close(c->fd) ; c->fd = -1 ; return ; }
-  if (c->out.len < OUTMAX && !stralloc_catb(&c->out, buf, (size_t)r > OUTMAX - c->out.len ? OUTMAX - c->out.len : (size_t)r))
-    strerr_diefusys(QX_TEMP, "allocate memory") ;
-}
-
-static void reap (child_t *kids, unsigned int n)
-{
-  for (;;)
-  {
-    int wstat ;
-    pid_t pid = waitpid(-1, &wstat, WNOHANG) ;
-    if (pid <= 0) return ;
-    for (unsigned int i = 0 ; i < n ; i++)
-      if (kids[i].pid == pid) { kids[i].wstat = wstat ; kids[i].exited = 1 ; }
-  }
+  if (!spawnchild_readout(c, OUTMAX)) strerr_diefusys(QX_TEMP, "allocate memory") ;
 }
 
 /* Jobs: complete records of five NUL-terminated fields. */
@@ -216,7 +190,7 @@ int main (int argc, char const *const *argv)
     {
       int sig ;
       while ((sig = selfpipe_read()) > 0) ;
-      reap(kids, n) ;
+      spawnchild_reap(kids, n) ;
     }
     for (unsigned int i = 0 ; i < n ; i++) if (kids[i].pid && kids[i].fd >= 0) readout(kids + i) ;
     if (!eof)

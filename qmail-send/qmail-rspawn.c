@@ -33,16 +33,7 @@
 
 extern char **environ ;
 
-typedef struct child_s child_t ;
-struct child_s
-{
-  pid_t pid ;          /* 0: slot free */
-  int fd ;             /* its output; -1 once at end of file */
-  int wstat ;
-  int exited ;
-  unsigned int slot ;
-  stralloc out ;
-} ;
+typedef spawnchild_t child_t ;
 
 typedef struct spawner_s spawner_t ;
 struct spawner_s
@@ -131,23 +122,7 @@ static int spawn (child_t *c, spawner_t *s, char const *const *f)
 
 static void readout (child_t *c)
 {
-  char buf[4096] ;
-  ssize_t r = fd_read(c->fd, buf, sizeof buf) ;
-  if (r < 0 && (errno == EAGAIN || errno == EINTR)) return ;
-  if (r <= 0) { fd_close(c->fd) ; c->fd = -1 ; return ; }
-  if (c->out.len < OUTMAX && !stralloc_catb(&c->out, buf, (size_t)r > OUTMAX - c->out.len ? OUTMAX - c->out.len : (size_t)r)) nomem() ;
-}
-
-static void reap (child_t *kids, unsigned int n)
-{
-  for (;;)
-  {
-    int wstat ;
-    pid_t pid = waitpid(-1, &wstat, WNOHANG) ;
-    if (pid <= 0) return ;
-    for (unsigned int i = 0 ; i < n ; i++)
-      if (kids[i].pid == pid) { kids[i].wstat = wstat ; kids[i].exited = 1 ; }
-  }
+  if (!spawnchild_readout(c, OUTMAX)) nomem() ;
 }
 
 /* Jobs: complete records of five NUL-terminated fields. */
@@ -217,7 +192,7 @@ int main (int argc, char const *const *argv)
     if (xs[0].revents & IOPAUSE_READ)
     {
       while (selfpipe_read() > 0) ;
-      reap(kids, n) ;
+      spawnchild_reap(kids, n) ;
     }
     for (unsigned int i = 0 ; i < n ; i++) if (kids[i].pid && kids[i].fd >= 0) readout(kids + i) ;
     if (!eof && xs[1].revents)

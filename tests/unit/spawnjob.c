@@ -1,5 +1,7 @@
 /* Unit tests of lib/spawnjob.c: qmail-send's job records for the spawners. */
 #include <string.h>
+#include <unistd.h>
+#include <skalibs/djbunix.h>
 #include "spawnjob.h"
 #include "../tap.h"
 
@@ -26,5 +28,17 @@ int main (void)
   is(spawnjob_next(S("x\0" "1\0" "2\0" "3\0" "4\0"), f, &slot, 100), -1, "a slot that is no number") ;
   is(spawnjob_next(S("\0" "1\0" "2\0" "3\0" "4\0"), f, &slot, 100), -1, "an empty slot") ;
   is(spawnjob_next(S("1x\0" "1\0" "2\0" "3\0" "4\0"), f, &slot, 100), -1, "trailing bytes after the slot") ;
+  {
+    spawnchild_t c = { .pid = 1, .fd = -1, .out = STRALLOC_ZERO } ;
+    int p[2] ;
+    ok(pipe(p) == 0 && ndelay_on(p[0]) == 0, "a pipe for a child's output") ;
+    c.fd = p[0] ;
+    is(write(p[1], "0123456789", 10), 10, "the child writes 10 bytes") ;
+    ok(spawnchild_readout(&c, 6) && c.out.len == 6 && !memcmp(c.out.s, "012345", 6), "only max bytes are kept") ;
+    ok(spawnchild_readout(&c, 6) && c.fd == p[0], "nothing to read: the fd stays open") ;
+    close(p[1]) ;
+    ok(spawnchild_readout(&c, 6) && c.fd == -1 && c.out.len == 6, "end of file closes it") ;
+    stralloc_free(&c.out) ;
+  }
   return tap_done() ;
 }
