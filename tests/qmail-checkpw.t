@@ -98,4 +98,13 @@ for text, why in (("a:b:0:1:/h\n", "uid 0 is refused"), ("a:b:1:1:h\n", "home is
     tap.ok(p.returncode == 111 and why.encode() in p.stderr and open(cdbpath, "rb").read() == before
            and not os.path.exists(os.path.join(s.qhome, "users", "pop3passwd.tmp")),
            "qmail-newpop3 refuses: " + why + "; cdb unchanged", p.stderr)
+# -a (SMTP AUTH in qmail-smtpd): check only, no change of uid, directory or environment
+probe = ("sh", "-c", "echo ${USER:-none}; pwd; id -u")
+rc, out, err = checkpw(b"u1\0" + PASS1.encode() + b"\0\0", extra_args=["-a"] + list(probe), asuser=True)
+tap.is_((rc, out.split("\n")[1:3]), (0, [os.getcwd(), str(me)]), "-a: a good password runs prog where and as it was", err)
+rc, out, err = checkpw(b"u1\0wrong\0\0", extra_args=["-a"] + list(probe), asuser=True)
+tap.is_((rc, out), (1, ""), "-a: a wrong password exits 1 and runs nothing", err)
+if ROOT:
+    rc, out, err = checkpw(b"u1\0" + PASS1.encode() + b"\0\0", extra_args=["-a"] + list(probe))
+    tap.is_((rc, out.split("\n")[2:3]), (0, ["0"]), "-a as root: the uid stays root (no switch to the user)", err)
 tap.done()
