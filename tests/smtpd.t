@@ -12,7 +12,7 @@ from smtpdlib import Smtpd, Raw, fake_queue, fake_results
 
 RULES = ('127.0.0.2:allow,RELAYCLIENT=""\n127.0.0.3:allow,RELAYCLIENT="-via"\n'
          '127.0.0.4:allow,DATABYTES="2000"\n127.0.0.5:allow,TIMEOUTSMTPD="1"\n'
-         '127.0.0.6:allow,RCPTCHECK="0"\n:allow\n')
+         '127.0.0.6:allow,RCPTCHECK="0"\n127.0.0.7:allow,MAXRCPT="2",SMTPGREETING="mx.test hello"\n:allow\n')
 
 inst = Instance(control={"rcpthosts": "localhost\nlocalhost.localdomain\n",
                          "badmailfrom": "bad@evil.test\n@spam.test\n",
@@ -303,6 +303,16 @@ tap.ok(rcpt_reply(real, "demo-list-x@localhost")[0].startswith("250"), "rcptchec
 tap.ok(rcpt_reply(real, "demo-other@localhost")[0].startswith("550"), "rcptcheck: but not demo-other")
 tap.ok(rcpt_reply(real, "nosuch@localhost", source="127.0.0.6")[0].startswith("250"), "RCPTCHECK=0 keeps qmail's behaviour")
 tap.ok(rcpt_reply(real, "nosuch@example.com", source="127.0.0.2")[0].startswith("250"), "remote recipients are not checked")
+
+# --- per-client overrides: maxrcpt, smtpgreeting -------------------------------------------
+r = Raw("127.0.0.1", fake.port, source="127.0.0.7")
+greet = r.reply()
+tap.is_(greet, "220 mx.test hello ESMTP", "SMTPGREETING from tcprules")
+r.send("EHLO c\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<demo@localhost>\r\nRCPT TO:<postmaster@localhost>\r\n"
+       "RCPT TO:<demo@localhost>\r\nQUIT\r\n")
+got = r.replies(6)
+tap.ok(got[3].startswith("250") and got[4].startswith("452 4.5.3"), "MAXRCPT=2: the third recipient gets 452 4.5.3", got)
+r.close()
 
 # --- timeout ---------------------------------------------------------------------------------
 r = session(fake, "127.0.0.5")
