@@ -72,8 +72,9 @@ void smtp_readconf (smtpd_conf_t *c)
   int r ;
   char const *failed ;
   if ((r = control_readline(&c->me, "me", "localhost", 0)) < 0) control_die("me", r) ;
-  if ((r = control_readline(&c->greeting, "smtpgreeting", 0, CONTROL_ENVOK | CONTROL_ME)) < 0) control_die("smtpgreeting", r) ;
-  if ((r = control_readline(&c->localiphost, "localiphost", 0, CONTROL_ME)) < 0) control_die("localiphost", r) ;
+  /* me is the default of the next two: read once, not again through CONTROL_ME */
+  if ((r = control_readline(&c->greeting, "smtpgreeting", c->me.s, CONTROL_ENVOK)) < 0) control_die("smtpgreeting", r) ;
+  if ((r = control_readline(&c->localiphost, "localiphost", c->me.s, 0)) < 0) control_die("localiphost", r) ;
   readlist(&c->rcpthosts, &c->nrcpthosts, "rcpthosts") ;
   readlist(&c->badmailfrom, &c->nbadmailfrom, "badmailfrom") ;
   if (cdb_init(&c->mrh, "control/morercpthosts.cdb")) c->havemrh = 1 ;
