@@ -53,11 +53,34 @@ $(LIB): $(LIB_SRC:.c=.o)
 	rm -f $@
 	ar rcs $@ $^
 
+# The musl build, when configure found musl-gcc and a skalibs built for it (MUSL_CC,
+# MUSL_SKALIBS; tools/musl-skalibs): the programs started once per message or connection are
+# linked statically with musl, from their own objects under build/musl/. A glibc program spends
+# 0.3 ms of CPU starting up on a virtual machine (CPUID probes that trap to the hypervisor); a
+# musl one 0.05 ms. musl has no NSS modules, so those objects get -DQM_NO_NSS: lib/assign.c then
+# asks qmail-getpw (glibc) about an account that /etc/passwd does not have.
+MUSL_DIR := build/musl
+MUSL_WANT := qmail-send/qmail-queue qmail-smtpd/qmail-smtpd qmail-smtpd/qmail-qmqpd \
+  qmail-local/qmail-local qmail-pop3d/qmail-popup qmail-pop3d/qmail-pop3d
+MUSL_PROGS := $(if $(MUSL_CC),$(MUSL_WANT))
+MUSL_CFLAGS = $(STD_CFLAGS) $(MUSL_EXTRA_CFLAGS) -I$(MUSL_SKALIBS)/include -Ilib -DQM_NO_NSS -MMD -MP
+MUSL_LIBOBJS := $(addprefix $(MUSL_DIR)/,$(LIB_SRC:.c=.o))
+$(MUSL_DIR)/%.o: %.c config.mk
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) -c -o $@ $<
+$(MUSL_DIR)/lib/home.o: MUSL_CFLAGS += -DCONF_HOME='"$(HOME_DIR)"'
+$(MUSL_DIR)/libqmail.a: $(MUSL_LIBOBJS)
+	rm -f $@
+	ar rcs $@ $^
+$(MUSL_PROGS): %: $(MUSL_DIR)/%.o $(MUSL_DIR)/libqmail.a
+	$(MUSL_CC) -static -o $@ $< $(MUSL_DIR)/libqmail.a -L$(MUSL_SKALIBS)/lib -lskarnet
+
 # A program that needs a system library names it here: LIBS_<program name> := -lcrypt
 # Started once per message or connection and free of NSS lookups (getpwnam and friends, which a
 # static glibc program could only do by loading shared modules): static, so that an exec skips
 # the dynamic loader ($(STATIC) from configure; empty with the sanitizers). qmail-smtpd and
-# qmail-lspawn look up accounts, so they stay dynamic.
+# qmail-lspawn look up accounts, so they stay dynamic with glibc (the musl build above takes
+# qmail-smtpd, and most of these).
 LDFLAGS_qmail-queue = $(STATIC)
 LDFLAGS_qmail-local = $(STATIC)
 LDFLAGS_qmail-remote = $(STATIC)
@@ -65,7 +88,7 @@ LDFLAGS_qmail-popup = $(STATIC)
 LDFLAGS_qmail-pop3d = $(STATIC)
 LIBS_qmail-tls := -ltls
 LIBS_qmail-checkpw := -lcrypt
-$(PROGS): %: %.o $(LIB)
+$(filter-out $(MUSL_PROGS),$(PROGS)): %: %.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) $(LDFLAGS_$(notdir $@)) -o $@ $< $(LIB) \
 	  $(if $(LDFLAGS_$(notdir $@)),$(filter-out -Wl%,$(SKALIBS_LIBS)),$(SKALIBS_LIBS)) $(LIBS_$(notdir $@))
 
@@ -152,7 +175,8 @@ install: all
 
 clean:
 	rm -f $(OBJS) $(OBJS:.o=.d) $(LIB) $(PROGS) $(UNITS) $(FUZZ_REPLAYS) doc/*.0
+	rm -rf $(MUSL_DIR)
 distclean: clean
 	rm -f config.mk
 
--include $(OBJS:.o=.d) $(wildcard $(FUZZ_DIR)/*/*.d $(FUZZ_DIR)/*/*/*.d)
+-include $(OBJS:.o=.d) $(wildcard $(FUZZ_DIR)/*/*.d $(FUZZ_DIR)/*/*/*.d $(MUSL_DIR)/*/*.d)

@@ -11,6 +11,12 @@
 #include <skalibs/bytestr.h>
 #include <skalibs/types.h>
 #include "assign.h"
+#ifdef QM_NO_NSS
+#include <sys/wait.h>
+#include <skalibs/djbunix.h>
+#include "home.h"
+extern char **environ ;
+#endif
 
 int assign_scanid (char const *s, size_t len, uint32_t *id)
 {
@@ -152,6 +158,39 @@ int assign_catchall (assign_t *a, char const *local, char const *alias)
   return assign_frompw(a, pw, "-", local, ASSIGN_CATCHALL) ;
 }
 
+#ifdef QM_NO_NSS
+/* Built with a libc that has no NSS modules (musl reads /etc/passwd itself): an account it did
+   not find may still come from LDAP or sss, so ask qmail-getpw, which is linked with glibc and
+   also tries the alias account. Only an address that no /etc/passwd account serves pays for
+   the extra program. (One difference remains: for joe-list, an /etc/passwd joe is taken before
+   an NSS module is asked about joe-list.) */
+static int assign_getpw (assign_t *a, char const *local)
+{
+  stralloc prog = STRALLOC_ZERO, out = STRALLOC_ZERO ;
+  char const *argv[3] ;
+  int fd, wstat, r = -1, ok ;
+  pid_t pid ;
+  if (!stralloc_cats(&prog, home_dir()) || !stralloc_cats(&prog, "/bin/qmail-getpw") || !stralloc_0(&prog)) goto end ;
+  argv[0] = prog.s ; argv[1] = local ; argv[2] = 0 ;
+  pid = child_spawn1_pipe(prog.s, argv, (char const *const *)environ, &fd, 1) ;
+  if (!pid) goto end ;
+  ok = slurp(&out, fd) ;
+  fd_close(fd) ;
+  if (wait_pid(pid, &wstat) != pid) goto end ;
+  if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 100) r = 0 ;
+  else if (!ok || !WIFEXITED(wstat) || WEXITSTATUS(wstat)) errno = EAGAIN ;
+  else
+  {
+    cdb_data d = { .s = out.s, .len = out.len } ;
+    r = assign_fromrecord(a, &d, "", 0, ASSIGN_PASSWD) ;
+  }
+ end:
+  stralloc_free(&out) ;
+  stralloc_free(&prog) ;
+  return r ;
+}
+#endif
+
 int assign_lookup (assign_t *a, char const *local)
 {
   cdb c = CDB_ZERO ;
@@ -164,6 +203,11 @@ int assign_lookup (assign_t *a, char const *local)
   }
   else if (errno != ENOENT) return -1 ;
   r = assign_passwd(a, local) ;
+#ifdef QM_NO_NSS
+  /* before the alias account, which every qmail system has: a name that an NSS module
+     serves must not go to alias's .qmail files */
+  if (!r) return assign_getpw(a, local) ;
+#endif
   return r ? r : assign_catchall(a, local, ASSIGN_ALIAS) ;
 }
 

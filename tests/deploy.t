@@ -22,6 +22,9 @@ if files.returncode == 0:
 else:
     shutil.copytree(src, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("run", "*.o", "*.d", "*.a"))
     subprocess.run(["make", "-C", copy, "-s", "distclean"], capture_output=True)
+# the skalibs built for musl (tools/musl-skalibs) is not part of the tree: share the original's
+# cache rather than download and build it again
+os.environ.setdefault("QM_CACHE", os.path.join(src, ".cache"))
 if ROOT:
     for root, dirs, fs in os.walk(copy):
         for d in dirs:

@@ -304,6 +304,28 @@ tap.ok(rcpt_reply(real, "demo-other@localhost")[0].startswith("550"), "rcptcheck
 tap.ok(rcpt_reply(real, "nosuch@localhost", source="127.0.0.6")[0].startswith("250"), "RCPTCHECK=0 keeps qmail's behaviour")
 tap.ok(rcpt_reply(real, "nosuch@example.com", source="127.0.0.2")[0].startswith("250"), "remote recipients are not checked")
 
+# Built with musl (configure found it: config.mk MUSL_CC), qmail-smtpd reads /etc/passwd itself
+# and asks qmail-getpw (glibc, every NSS module) about a name that /etc/passwd lacks. Here a
+# stand-in qmail-getpw plays an LDAP directory that knows one user, "ldapuser".
+with open(os.path.join(tap.TOP, "config.mk")) as f:
+    musl = re.search(r"^MUSL_CC = \S", f.read(), re.M)
+if not musl:
+    tap.ok(True, "# skip the qmail-getpw fallback: qmail-smtpd is linked with glibc")
+else:
+    getpw = os.path.join(inst.bin, "qmail-getpw")
+    os.rename(getpw, getpw + ".real")
+    inst.put("bin/qmail-getpw", "#!/bin/sh\necho \"$1\" >> %s/getpw.log\ncase $1 in\n"
+             "  ldapuser) printf 'ldapuser\\000%d\\000%d\\000%s\\000\\000\\000' ;;\n  broken) exit 111 ;;\n  *) exit 100 ;;\nesac\n"
+             % (inst.home, inst.pw.pw_uid, inst.pw.pw_gid, inst.demo), mode=0o755)
+    tap.ok(rcpt_reply(real, "ldapuser@localhost")[0].startswith("250"), "musl: an account only qmail-getpw knows is accepted")
+    tap.ok(rcpt_reply(real, "nobody-here@localhost")[0].startswith("550 5.1.1"), "musl: qmail-getpw's exit 100 -> 550")
+    tap.ok(rcpt_reply(real, "broken@localhost")[0].startswith("451 4.3.0"), "musl: qmail-getpw's exit 111 -> 451")
+    asked = open(os.path.join(inst.home, "getpw.log")).read().split()
+    tap.is_(asked, ["ldapuser", "nobody-here", "broken"], "qmail-getpw is asked once per unknown name, with the local part")
+    tap.ok(rcpt_reply(real, "demo@localhost")[0].startswith("250"), "users/cdb answers without qmail-getpw")
+    tap.is_(open(os.path.join(inst.home, "getpw.log")).read().split(), asked, "(qmail-getpw not run for demo)")
+    os.rename(getpw + ".real", getpw)
+
 # --- per-client overrides: maxrcpt, smtpgreeting -------------------------------------------
 r = Raw("127.0.0.1", fake.port, source="127.0.0.7")
 greet = r.reply()
