@@ -16,7 +16,7 @@
 - MaildirWatch: counts the files arriving in a Maildir's new/ with inotify (listing a
   directory of 2,000 names costs about 1 ms of CPU, too much to poll often).
 Every wait is bounded; every process started is stopped; temp dirs are removed."""
-import ctypes, glob, json, os, pwd, resource, select, shutil, signal, socket, struct, subprocess, sys, tempfile, time
+import atexit, ctypes, glob, json, os, pwd, resource, select, shutil, signal, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from procs import programs  # noqa: E402  (no side effects)
@@ -25,6 +25,32 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.geteuid() == 0
 TICK = os.sysconf("SC_CLK_TCK")
 COMPONENTS = ("maildir", "qmail-send", "qmail-smtpd", "qmail-local", "qmail-remote", "qmail-pop3d", "control", "tls")
+
+
+_WORKDIR = []
+
+
+def workdir():
+    """The directory every instance of this benchmark run lives in: a new directory at the top
+    of the filesystem that holds /tmp, removed at exit if empty. On ext4 without a journal (as on these
+    machines), every file creation scans past the inodes of its block group that were freed in
+    the last minutes (up to 6), at about 0.5 us each: after a test suite or an earlier benchmark
+    removed thousands of files in /tmp's group, that costs either system up to 1 ms per file
+    created. The filesystem puts a new top-level directory in a little-used group; the
+    directories below it stay in that group, so both systems of a run share the same conditions.
+    With a journal, ext4 does not do that scan at all."""
+    if not _WORKDIR:
+        top = "/tmp"
+        while os.path.dirname(top) != top and os.stat(os.path.dirname(top)).st_dev == os.stat(top).st_dev:
+            top = os.path.dirname(top)
+        try:
+            d = tempfile.mkdtemp(prefix="qmbench.", dir=top)
+        except OSError:
+            d = tempfile.mkdtemp(prefix="qmbench.", dir="/tmp")
+        os.chmod(d, 0o755)
+        _WORKDIR.append(d)
+        atexit.register(lambda: os.path.isdir(d) and not os.listdir(d) and os.rmdir(d))  # not if --keep kept something
+    return _WORKDIR[0]
 
 
 def log(*a):
@@ -345,7 +371,7 @@ class MaildirWatch:
 
 
 class Ours:
-    """A fresh single-user instance in /tmp/qmbench.ours.*: bin/ with copies of the built
+    """A fresh single-user instance in workdir()/ours.*: bin/ with copies of the built
     programs, queue/ by tools/mkqueue, control/, users/assign by qmail-newu, the user "bench"
     with a Maildir. As root every program runs as the system user qmbench; otherwise as the
     caller."""
@@ -357,7 +383,7 @@ class Ours:
         self.proc = None
         self.smtpd = None
         self.pw = ensure_user("qmbench") if ROOT else pwd.getpwuid(os.getuid())
-        self.home = tempfile.mkdtemp(prefix="qmbench.ours.", dir="/tmp")
+        self.home = tempfile.mkdtemp(prefix="ours.", dir=workdir())
         os.chmod(self.home, 0o755)
         self.bin = os.path.join(self.home, "bin")
         os.mkdir(self.bin)
@@ -521,7 +547,7 @@ MASTER_CF_DIST = "/usr/share/postfix/master.cf.dist"
 
 
 class Postfix:
-    """A private Postfix instance in /tmp/qmbench.postfix.*: conf/ (main.cf written here,
+    """A private Postfix instance in workdir()/postfix.*: conf/ (main.cf written here,
     master.cf = Debian's without the smtp listener and without chroot), queue/, data/, and the
     user pfbench (created if missing; its home is moved to home/ here) with a Maildir. The
     system's /etc/postfix is only read."""
@@ -535,7 +561,7 @@ class Postfix:
             raise SystemExit("bench: Postfix is not installed; see bench/README.md")
         self.meter = meter
         self.started = False
-        self.top = tempfile.mkdtemp(prefix="qmbench.postfix.", dir="/tmp")
+        self.top = tempfile.mkdtemp(prefix="postfix.", dir=workdir())
         os.chmod(self.top, 0o755)
         self.conf = os.path.join(self.top, "conf")
         self.queue = os.path.join(self.top, "queue")

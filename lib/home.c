@@ -8,9 +8,13 @@
 #define CONF_HOME "/var/qmail"
 #endif
 
+/* Asked once: the answer is about how the program was started (setuid or setgid, or not),
+   and a program that later changes its ids must not start trusting its environment. */
 int home_env_trusted (void)
 {
-  return getuid() == geteuid() && getgid() == getegid() ;
+  static int trusted = -1 ;
+  if (trusted < 0) trusted = getuid() == geteuid() && getgid() == getegid() ;
+  return trusted ;
 }
 
 char const *home_dir (void)
