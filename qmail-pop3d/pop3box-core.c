@@ -9,6 +9,7 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/direntry.h>
 #include <skalibs/djbunix.h>
+#include "maildir.h"
 #include "pop3-core.h"
 #include "pop3box-core.h"
 
@@ -63,25 +64,49 @@ int pop3box_cleantmp (time_t now)
   return ok ? c.n : -1 ;
 }
 
-typedef struct move_s { stralloc from, to ; int moved ; } move_t ;
-
-static int pop3box_move1 (char const *dir, char const *name, void *ctx)
+static char const *pop3box_base (char const *path)
 {
-  move_t *m = ctx ;
-  if (!pop3box_path2(&m->from, dir, name, "") || !pop3box_path2(&m->to, "cur", name, strchr(name, ':') ? "" : ":2,")) return 0 ;
-  if (rename(m->from.s, m->to.s) == -1) return errno == ENOENT ;  /* another reader took it */
-  m->moved = 1 ;
-  return 1 ;
+  return strchr(path, '/') + 1 ;
 }
 
-int pop3box_new2cur (void)
+int pop3box_update (pop3box_t *b, stralloc *gone, size_t *removed)
 {
-  move_t m = { .from = STRALLOC_ZERO, .to = STRALLOC_ZERO, .moved = 0 } ;
-  int ok = pop3box_each("new", &pop3box_move1, &m) ;
-  stralloc_free(&m.from) ;
-  stralloc_free(&m.to) ;
-  /* the moves are redone by the next login if lost in a crash: no fsync needed for safety */
+  stralloc to = STRALLOC_ZERO ;
+  int ok = 1, synccur = 0, syncnew = 0 ;
+  *removed = 0 ;
+  gone->len = 0 ;
+  for (size_t i = 0 ; i < pop3box_len(b) ; i++)
+  {
+    pop3msg_t const *m = pop3box_msg(b, i) ;
+    char const *name = pop3box_base(m->path) ;
+    int innew = !strncmp(m->path, "new/", 4) ;
+    if (m->deleted)
+    {
+      if (!pop3box_path2(&to, "tmp", name, "")) { ok = 0 ; break ; }
+      if (rename(m->path, to.s) == -1)
+      {
+        if (errno != ENOENT) ok = 0 ;  /* ENOENT: another reader took it */
+        continue ;
+      }
+      if (!stralloc_catb(gone, to.s, to.len)) { ok = 0 ; break ; }
+      if (innew) syncnew = 1 ; else synccur = 1 ;
+      ++*removed ;
+    }
+    else if (innew)  /* seen and kept: into cur/, as a reader does; lost in a crash, it is redone */
+    {
+      if (!pop3box_path2(&to, "cur", name, strchr(name, ':') ? "" : ":2,")) { ok = 0 ; break ; }
+      rename(m->path, to.s) ;
+    }
+  }
+  stralloc_free(&to) ;
+  if (synccur && !maildir_syncdir("cur")) ok = 0 ;
+  if (syncnew && !maildir_syncdir("new")) ok = 0 ;
   return ok ;
+}
+
+void pop3box_purge (char const *gone, size_t len)
+{
+  for (size_t i = 0 ; i < len ; i += strlen(gone + i) + 1) unlink(gone + i) ;
 }
 
 static int pop3box_add (char const *dir, char const *name, void *ctx)
@@ -113,7 +138,7 @@ int pop3box_scan (pop3box_t *b)
 {
   b->names.len = 0 ;
   genalloc_setlen(pop3msg_t, &b->msgs, 0) ;
-  if (!pop3box_each("cur", &pop3box_add, b)) return 0 ;
+  if (!pop3box_each("cur", &pop3box_add, b) || !pop3box_each("new", &pop3box_add, b)) return 0 ;
   /* b->names no longer moves: offsets become pointers */
   for (size_t i = 0 ; i < pop3box_len(b) ; i++) pop3box_msg(b, i)->path = b->names.s + pop3box_msg(b, i)->name ;
   if (pop3box_len(b)) qsort(pop3box_msg(b, 0), pop3box_len(b), sizeof(pop3msg_t), &pop3box_cmp) ;

@@ -1,6 +1,9 @@
 /* pop3box-core.h: the Maildir as qmail-pop3d sees it, in the current directory. At login:
-   stale tmp/ files go, new/ messages move to cur/ (with ":2,"), cur/ is listed in the order
-   of delivery (mtime, then name, as qmail does). Sizes are counted only when asked for. */
+   stale tmp/ files go, cur/ and new/ are listed in the order of delivery (mtime, then name, as
+   qmail does). Sizes are counted only when asked for. At QUIT (pop3box_update): deleted
+   messages leave the maildrop by a rename into tmp/, cur/ and new/ are fsynced, and only after
+   the client has its answer are the files removed (pop3box_purge): on this hardware an unlink
+   costs five renames. Kept messages of new/ move to cur/ (with ":2,") then. */
 #ifndef QM_POP3BOX_CORE_H
 #define QM_POP3BOX_CORE_H
 
@@ -15,8 +18,8 @@
 typedef struct pop3msg_s pop3msg_t, *pop3msg_t_ref ;
 struct pop3msg_s
 {
-  size_t name ;     /* offset of "cur/NAME\0" in the box's names, while scanning */
-  char const *path ;  /* "cur/NAME", after the scan */
+  size_t name ;     /* offset of "cur/NAME\0" or "new/NAME\0" in the box's names, while scanning */
+  char const *path ;  /* "cur/NAME" or "new/NAME", after the scan */
   time_t mtime ;
   uint64_t size ;   /* as pop3_size counts it, if sized */
   int sized ;
@@ -37,10 +40,15 @@ struct pop3box_s
 
 /* Remove the files of tmp/ last changed before now - POP3BOX_STALE. Number removed, or -1. */
 extern int pop3box_cleantmp (time_t now) ;
-/* Move new/NAME to cur/NAME:2, (a name that already has info keeps it). 1, or 0 with errno. */
-extern int pop3box_new2cur (void) ;
-/* List cur/: 1, or 0 with errno */
+/* List cur/ and new/: 1, or 0 with errno */
 extern int pop3box_scan (pop3box_t *b) ;
+/* QUIT's update: each deleted message renamed into tmp/ (its tmp/ path appended to gone,
+   NUL-terminated; *removed counted; one that has vanished is another reader's), kept ones of
+   new/ moved to cur/NAME:2,, then cur/ and new/ fsynced if a deletion changed them. 1 if every
+   deletion is done and durable, else 0 with errno (the others are still done). */
+extern int pop3box_update (pop3box_t *b, stralloc *gone, size_t *removed) ;
+/* Remove the files pop3box_update put in tmp/ (a failure is left to pop3box_cleantmp) */
+extern void pop3box_purge (char const *gone, size_t len) ;
 /* Make sure message i is sized: 1, or 0 with errno (a vanished file is size 0) */
 extern int pop3box_size (pop3box_t *b, size_t i) ;
 /* Open message i for reading: the fd, or -1 with errno */

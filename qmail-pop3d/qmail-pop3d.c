@@ -223,19 +223,15 @@ static void do_auth (pop3d_t *d, char *arg)
 /* UPDATE: the only place where messages go; cur/ is synced so that they stay gone */
 static void do_quit (pop3d_t *d, char *arg)
 {
-  int failed = 0 ;
+  stralloc gone = STRALLOC_ZERO ;
   char fmt[SIZE_FMT], fmt2[SIZE_FMT] ;
+  int ok ;
   (void)arg ;
-  for (size_t i = 0 ; i < pop3box_len(&d->box) ; i++)
-    if (pop3box_msg(&d->box, i)->deleted)
-    {
-      if (unlink(pop3box_path(&d->box, i)) == -1 && errno != ENOENT)
-      { strerr_warnwusys("remove ", pop3box_path(&d->box, i)) ; failed = 1 ; }
-      else d->deleted++ ;
-    }
-  if (d->deleted && !maildir_syncdir("cur")) { strerr_warnwusys("fsync cur/") ; failed = 1 ; }
-  put(d, failed ? "-ERR [SYS/TEMP] some deleted messages not removed\r\n" : "+OK\r\n") ;
+  ok = pop3box_update(&d->box, &gone, &d->deleted) ;
+  if (!ok) strerr_warnwusys("remove some deleted messages") ;
+  put(d, ok ? "+OK\r\n" : "-ERR [SYS/TEMP] some deleted messages not removed\r\n") ;
   flush(d) ;
+  pop3box_purge(gone.s, gone.len) ;
   fmt[size_fmt(fmt, d->retrieved)] = 0 ;
   fmt2[size_fmt(fmt2, d->deleted)] = 0 ;
   strerr_warni("quit: ", fmt, " retrieved, ", fmt2, " deleted") ;
@@ -304,8 +300,7 @@ static void openbox (pop3d_t *d, char const *dir)
   if (!r) strerr_dief(111, dir, " is no Maildir: ", why) ;
   if (chdir(dir) == -1) strerr_diefusys(111, "chdir to ", dir) ;
   if (pop3box_cleantmp(time(0)) < 0) strerr_warnwusys("clean ", dir, "/tmp") ;
-  if (!pop3box_new2cur()) strerr_diefusys(111, "move new/ messages to cur/ in ", dir) ;
-  if (!pop3box_scan(&d->box)) strerr_diefusys(111, "list ", dir, "/cur") ;
+  if (!pop3box_scan(&d->box)) strerr_diefusys(111, "list ", dir, "/cur and new") ;
 }
 
 int main (int argc, char const *const *argv)

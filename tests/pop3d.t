@@ -127,7 +127,8 @@ p.dele(1)
 p.close()  # dropped connection: nothing deleted
 time.sleep(0.3)
 tap.is_(len(s.files()), 5, "dropped connection deletes nothing")
-tap.ok(not os.listdir(os.path.join(s.maildir, "new")) and all(f.endswith(":2,") for f in s.files()), "new/ moved to cur/ with :2,", s.files())
+tap.ok(not os.listdir(os.path.join(s.maildir, "new")) and all(f.endswith(":2,") for f in s.files()),
+       "kept messages of new/ moved to cur/ with :2, by the sessions that QUIT", s.files())
 
 p = login()
 tap.is_(p.uidl()[1], uidls, "UIDL stable across sessions")
@@ -167,6 +168,30 @@ tap.is_(p.retr(1)[1], [b"Subject: crlf", b"", b"already", b"..two dots"], "CRLF 
 tap.is_(p.retr(2)[1], [b"Subject: no newline", b"", b"end"], "final CRLF added")
 p.quit()
 tap.ok(not os.path.exists(old) and os.path.exists(fresh), "tmp/ files older than 36 hours removed, others kept")
+
+# new/ at QUIT: deleted messages leave through tmp/ and are removed, kept ones move to cur/
+s.clear()
+a = s.deliver(b"Subject: a\n\nfirst\n")
+b = s.deliver(b"Subject: b\n\nsecond\n")
+c = s.deliver(b"Subject: c\n\nthird\n", where="cur", name="%d.M9P9.testhost:2,S" % 1700000999)
+p = login()
+tap.is_(p.stat()[0], 3, "messages of new/ and cur/ listed together")
+p.dele(1)
+p.close()  # dropped
+time.sleep(0.3)
+tap.ok(os.path.exists(a) and os.path.exists(b) and os.path.exists(c), "a dropped connection moves nothing and removes nothing")
+p = login()
+u = p.uidl()[1]
+p.dele(1)
+p.dele(3)
+tap.ok(p.quit().startswith(b"+OK"), "QUIT deleting one message of new/ and one of cur/")
+time.sleep(0.3)
+names = lambda d: sorted(os.listdir(os.path.join(s.maildir, d)))
+tap.ok(names("new") == [] and names("cur") == [os.path.basename(b) + ":2,"] and names("tmp") == [],
+       "the kept one moved to cur/ with :2,; the deleted ones gone, tmp/ left empty", (names("new"), names("cur"), names("tmp")))
+p = login()
+tap.is_(p.uidl()[1], [b"1 " + u[1].split()[1]], "its UIDL did not change with the move")
+p.quit()
 
 # the deadline: TIMEOUTPOP3D reaches qmail-popup through tcpserver's environment
 s.stop()
