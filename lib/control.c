@@ -154,3 +154,12 @@ void control_die (char const *name, int r)
   if (r == CONTROL_ERR_ENV) strerr_diefusys(111, "read $", env) ;
   strerr_diefusys(111, "read control/", name) ;
 }
+
+void control_warn (char const *name, int r)
+{
+  char env[ENVNAME_MAX] ;
+  control_envname(env, sizeof env, name) ;
+  if (errno == EINVAL)
+    strerr_warnw3x("malformed value in ", r == CONTROL_ERR_ENV ? "$" : "control/", r == CONTROL_ERR_ENV ? env : name) ;
+  else strerr_warnwu3sys("read ", r == CONTROL_ERR_ENV ? "$" : "control/", r == CONTROL_ERR_ENV ? env : name) ;
+}

@@ -27,5 +27,7 @@ extern int control_readlist (stralloc *sa, size_t *n, char const *name) ;
 
 extern size_t control_envname (char *buf, size_t max, char const *name) ;
 extern void control_die (char const *name, int r) gccattr_noreturn ;
+/* the same words as a warning, for a reread (HUP) that keeps the old values */
+extern void control_warn (char const *name, int r) ;
 
 #endif

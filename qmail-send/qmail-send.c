@@ -118,10 +118,10 @@ static void signals (send_t *s)
     else if (sig == SIGHUP)
     {
       if (chdir("..") < 0) strerr_diefusys(QX_TEMP, "chdir to home") ;
-      send_config(s, 0) ;
+      int ok = send_config(s, 0) ;
       if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;
       if (s->todofd >= 0) fd_write(s->todofd, "H", 1) ;
-      send_log_("hup: reread the control files") ;
+      send_log_(ok ? "hup: reread the control files" : "hup: a control file is unreadable, the old values stay") ;
     }
     else if (sig == SIGTERM && !s->exiting)
     {

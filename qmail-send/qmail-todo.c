@@ -55,14 +55,24 @@ static void logline (char const *const *v, unsigned int n)
 }
 #define log_(...) logline((char const *const[]){ __VA_ARGS__ }, sizeof((char const *const[]){ __VA_ARGS__ }) / sizeof(char const *))
 
-static void load (todo_t *t)
+/* At start trouble is fatal; on a reread (H) it is logged and the old tables stay. */
+static void load (todo_t *t, int initial)
 {
+  rewrite_t rw = REWRITE_ZERO ;
   char const *failed ;
   int r ;
   if (chdir("..") < 0) strerr_diefusys(QX_TEMP, "chdir to home") ;
-  r = rewrite_load(&t->rw, &failed) ;
+  r = rewrite_load(&rw, &failed) ;
   if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;
-  if (r < 0) control_die(failed, r) ;
+  if (r < 0)
+  {
+    if (initial) control_die(failed, r) ;
+    control_warn(failed, r) ;
+    rewrite_free(&rw) ;
+    return ;
+  }
+  rewrite_free(&t->rw) ;
+  t->rw = rw ;
 }
 
 /* Classify the new recipients of one message, then have it moved to mess/. */
@@ -148,7 +158,7 @@ static int commands (todo_t *t)
   ssize_t r = fd_read(0, buf, sizeof buf) ;
   if (r < 0) return errno == EAGAIN || errno == EINTR ;
   if (!r) return 0 ;
-  if (memchr(buf, 'H', r)) load(t) ;
+  if (memchr(buf, 'H', r)) load(t, 0) ;
   return 1 ;
 }
 
@@ -163,7 +173,7 @@ int main (int argc, char const *const *argv)
   sig_ignore(SIGPIPE) ;
   home_chdir() ;
   if (chdir("queue") < 0) strerr_diefusys(QX_TEMP, "chdir to queue") ;
-  load(&t) ;
+  load(&t, 1) ;
   if (!queue_split(&t.split)) strerr_diefusys(QX_TEMP, "read queue/split") ;
   cleanclient_init(&t.clean, FD_CLEANW, FD_CLEANR) ;
   trigger = open2("lock/trigger", O_RDONLY | O_NONBLOCK | O_CLOEXEC) ;

@@ -55,12 +55,6 @@ void send_status (send_t const *s)
   send_log_("status: local ", a, "/", b, " remote ", c, "/", d) ;
 }
 
-static void readline (stralloc *sa, char const *name, char const *def, unsigned int flags)
-{
-  int r = control_readline(sa, name, def, flags) ;
-  if (r < 0) control_die(name, r) ;
-}
-
 static unsigned long readnum (char const *name, unsigned long def)
 {
   unsigned long u ;
@@ -69,24 +63,55 @@ static unsigned long readnum (char const *name, unsigned long def)
   return u ;
 }
 
-void send_config (send_t *s, int initial)
+/* The control files qmail-send rereads on HUP, read whole before any is used. */
+typedef struct conf_s { rewrite_t rw ; stralloc sa[5] ; unsigned long num[2] ; } conf_t ;
+static char const *const confname[5] = { "me", "bouncefrom", "bouncehost", "doublebounceto", "doublebouncehost" } ;
+static char const *const confdef[5] = { "localhost", "MAILER-DAEMON", 0, "postmaster", 0 } ;  /* 0: me */
+static char const *const numname[2] = { "queuelifetime", "bouncemaxbytes" } ;
+static unsigned long const numdef[2] = { 604800, 50000 } ;
+
+static int conf_read (conf_t *c, char const **failed)
 {
-  char const *failed ;
-  int r = rewrite_load(&s->rw, &failed) ;
-  if (r < 0) control_die(failed, r) ;
-  readline(&s->me, "me", "localhost", 0) ;
-  readline(&s->bouncefrom, "bouncefrom", "MAILER-DAEMON", 0) ;
-  readline(&s->bouncehost, "bouncehost", s->me.s, CONTROL_ME) ;
-  readline(&s->doublebounceto, "doublebounceto", "postmaster", 0) ;
-  readline(&s->doublebouncehost, "doublebouncehost", s->me.s, CONTROL_ME) ;
-  s->queuelifetime = readnum("queuelifetime", 604800) ;
-  s->bouncemaxbytes = readnum("bouncemaxbytes", 50000) ;
-  if (!initial) return ;  /* the delivery slots are sized once, at start */
+  int r = rewrite_load(&c->rw, failed) ;
+  for (unsigned int i = 0 ; r >= 0 && i < 5 ; i++)
+  {
+    *failed = confname[i] ;
+    r = control_readline(&c->sa[i], confname[i], confdef[i] ? confdef[i] : c->sa[0].s, confdef[i] ? 0 : CONTROL_ME) ;
+  }
+  for (unsigned int i = 0 ; r >= 0 && i < 2 ; i++)
+  {
+    *failed = numname[i] ;
+    r = control_readulong(&c->num[i], numname[i], numdef[i], 0) ;
+  }
+  return r ;
+}
+
+int send_config (send_t *s, int initial)
+{
+  conf_t c = { .rw = REWRITE_ZERO, .sa = { STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO, STRALLOC_ZERO } } ;
+  stralloc *dst[5] = { &s->me, &s->bouncefrom, &s->bouncehost, &s->doublebounceto, &s->doublebouncehost } ;
+  char const *failed = "" ;
+  int r = conf_read(&c, &failed) ;
+  if (r < 0)
+  {
+    if (initial) control_die(failed, r) ;
+    control_warn(failed, r) ;  /* a typo and a HUP must not stop the mail: the old values stay */
+    rewrite_free(&c.rw) ;
+    for (unsigned int i = 0 ; i < 5 ; i++) stralloc_free(&c.sa[i]) ;
+    return 0 ;
+  }
+  rewrite_free(&s->rw) ;
+  s->rw = c.rw ;
+  for (unsigned int i = 0 ; i < 5 ; i++) { stralloc_free(dst[i]) ; *dst[i] = c.sa[i] ; }
+  s->queuelifetime = c.num[0] ;
+  s->bouncemaxbytes = c.num[1] ;
+  if (!initial) return 1 ;  /* the delivery slots are sized once, at start */
   s->ch[CH_LOCAL].concurrency = readnum("concurrencylocal", 10) ;
   s->ch[CH_REMOTE].concurrency = readnum("concurrencyremote", 20) ;
-  for (int c = 0 ; c < 2 ; c++)
-    if (!s->ch[c].concurrency || s->ch[c].concurrency > 65000)
-      strerr_dief(QX_TEMP, "control/concurrency", chname[c], " must be between 1 and 65000") ;
+  for (int ch = 0 ; ch < 2 ; ch++)
+    if (!s->ch[ch].concurrency || s->ch[ch].concurrency > 65000)
+      strerr_dief(QX_TEMP, "control/concurrency", chname[ch], " must be between 1 and 65000") ;
+  return 1 ;
 }
 
 static msg_t *msgp (send_t *s, uint32_t i)

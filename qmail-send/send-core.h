@@ -78,7 +78,9 @@ struct send_s
 #define SEND_ZERO { .ch = { { .jobfd = -1, .resultfd = -1 }, { .jobfd = -1, .resultfd = -1 } }, .clean = CLEANCLIENT_ZERO, .todofd = -1, .announcefd = -1, .ctlfd = -1 }
 
 /* qmail-send-core.c: messages and deliveries */
-extern void send_config (send_t *s, int initial) ;  /* in the home: control files; initial: also concurrency */
+/* In the home: the control files; initial: also the concurrencies, and trouble is fatal.
+   Otherwise (HUP) trouble is logged and the old values stay: 0. */
+extern int send_config (send_t *s, int initial) ;
 extern void send_load (send_t *s, uint64_t id) ;
 extern void send_scan (send_t *s) ;
 extern void send_start (send_t *s, uint64_t now) ;

@@ -142,6 +142,20 @@ tap.is_(inst.queue(b"Subject: bounce2\n\n", "", ["nobody-at-all@localhost"]), 0,
 tap.ok(wait_for(lambda: re.search(r"double bounce: discarding bounce/\d+", inst.logtext())), "double bounce discarded", inst.logtext())
 tap.is_(len(inst.maildir_new()), n, "and nothing delivered")
 
+# a HUP with a broken control file: qmail-send and qmail-todo say so and keep the old values
+inst.put("control/queuelifetime", "one week\n")
+os.mkdir(os.path.join(inst.home, "control", "envnoathost"))  # unreadable: a directory
+inst.signal(signal.SIGHUP)
+tap.ok(wait_for(lambda: "hup: a control file is unreadable, the old values stay" in inst.logtext()), "HUP with a broken control file logged", inst.logtext())
+n = len(inst.maildir_new())
+tap.is_(inst.queue(b"Subject: after a bad hup\n\n", "me@example.org", ["demo@localhost"]), 0, "queued after the bad HUP")
+tap.ok(wait_for(lambda: len(inst.maildir_new()) == n + 1), "still delivered with the old values (qmail-send and qmail-todo alive)", inst.logtext())
+os.rmdir(os.path.join(inst.home, "control", "envnoathost"))
+os.unlink(os.path.join(inst.home, "control", "queuelifetime"))
+k = inst.logtext().count("hup: reread the control files")
+inst.signal(signal.SIGHUP)
+tap.ok(wait_for(lambda: inst.logtext().count("hup: reread the control files") == k + 1), "fixed, the next HUP rereads them")
+
 # a second qmail-send on the same queue refuses to run
 p = inst.run(["qmail-start", "./Maildir/"])
 tap.is_(p.returncode, 111, "a second qmail-start exits 111")
