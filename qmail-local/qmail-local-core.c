@@ -15,6 +15,7 @@
 #include "envelope.h"
 #include "exitcode.h"
 #include "home.h"
+#include "qqspawn.h"
 #include "qmail-local-core.h"
 
 #define QQ_EXECFAIL 120   /* as qmail's: qmail-queue could not be run; temporary */
@@ -299,35 +300,6 @@ int qlocal_run (char const *const *argv)
   return wstat ;
 }
 
-/* fork qmail-queue with m[0] as its fd 0 and e[0] as its fd 1. */
-static pid_t qq_spawn (int *m, int *e)
-{
-  char const *qq = home_env_trusted() ? getenv("QMAILQUEUE") : 0 ;
-  stralloc path = STRALLOC_ZERO ;
-  pid_t pid ;
-  if (!qq || !*qq)
-  {
-    if (!stralloc_copys(&path, home_dir()) || !stralloc_cats(&path, "/bin/qmail-queue") || !stralloc_0(&path)) return -1 ;
-    qq = path.s ;
-  }
-  pid = fork() ;
-  if (pid < 0)
-  {
-    stralloc_free(&path) ;
-    return -1 ;
-  }
-  if (!pid)
-  {
-    char const *argv[2] = { qq, 0 } ;
-    if (fd_move(0, m[0]) < 0 || fd_move(1, e[0]) < 0) _exit(QQ_EXECFAIL) ;
-    execve(qq, (char *const *)argv, environ) ;
-    strerr_warnwusys("exec ", qq) ;
-    _exit(QQ_EXECFAIL) ;
-  }
-  stralloc_free(&path) ;
-  return pid ;
-}
-
 /* Message (prefix, then fd to its end) into wfd. 0 ok, QLOCAL_EREAD, QLOCAL_EWRITE. */
 static int qq_message (int wfd, int fd, char const *prefix, size_t prefixlen)
 {
@@ -346,25 +318,22 @@ static int qq_message (int wfd, int fd, char const *prefix, size_t prefixlen)
 int qlocal_inject (int fd, char const *prefix, size_t prefixlen, char const *sender, char const *const *rcpts, size_t n, pid_t *qp, char const **stage)
 {
   stralloc env = STRALLOC_ZERO ;
-  int m[2], e[2], wstat, readerr, r = 0 ;
+  int msgfd, envfd, wstat, readerr, r = 0 ;
   pid_t pid ;
   *stage = "spawn qmail-queue" ;
   if (!envelope_build(&env, sender, rcpts, n)) return -1 ;
-  if (pipecoe(m) < 0) goto err0 ;
-  if (pipecoe(e) < 0) goto err1 ;
   buffer_flush(buffer_1) ;
-  pid = qq_spawn(m, e) ;
-  if (pid < 0) goto err2 ;
+  pid = qq_spawn(&msgfd, &envfd, 0) ;
+  if (pid < 0) { stralloc_free(&env) ; return -1 ; }
   *qp = pid ;
-  close(m[0]) ; close(e[0]) ;
-  sig_ignore(SIGPIPE) ;  /* after the fork: qmail-queue gets the default action */
-  r = qq_message(m[1], fd, prefix, prefixlen) ;
+  sig_ignore(SIGPIPE) ;  /* qmail-queue has the default action (qq_spawn) */
+  r = qq_message(msgfd, fd, prefix, prefixlen) ;
   readerr = errno ;
-  close(m[1]) ;
+  close(msgfd) ;
   /* The envelope goes only after the whole message: on a read error qmail-queue sees no
      envelope and queues nothing. A write error means qmail-queue stopped: its code says why. */
-  if (!r && allwrite(e[1], env.s, env.len) < env.len) r = QLOCAL_EWRITE ;
-  close(e[1]) ;
+  if (!r && allwrite(envfd, env.s, env.len) < env.len) r = QLOCAL_EWRITE ;
+  close(envfd) ;
   sig_restore(SIGPIPE) ;
   stralloc_free(&env) ;
   if (wait_pid(pid, &wstat) != pid) { *stage = "wait for qmail-queue" ; return -1 ; }
@@ -375,13 +344,6 @@ int qlocal_inject (int fd, char const *prefix, size_t prefixlen, char const *sen
     return -1 ;
   }
   return wstat ;
- err2:
-  close(e[0]) ; close(e[1]) ;
- err1:
-  close(m[0]) ; close(m[1]) ;
- err0:
-  stralloc_free(&env) ;
-  return -1 ;
 }
 
 int qlocal_qqresult (int wstat, char const **text)

@@ -155,6 +155,7 @@ os.unlink(os.path.join(inst.home, "control", "queuelifetime"))
 k = inst.logtext().count("hup: reread the control files")
 inst.signal(signal.SIGHUP)
 tap.ok(wait_for(lambda: inst.logtext().count("hup: reread the control files") == k + 1), "fixed, the next HUP rereads them")
+n = len(inst.maildir_new())
 
 # a second qmail-send on the same queue refuses to run
 p = inst.run(["qmail-start", "./Maildir/"])
