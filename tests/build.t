@@ -26,6 +26,21 @@ done
 is "$missing" "" "every man page installed"
 [ ! -e /opt/qm ]; ok $? "nothing installed outside DESTDIR"
 
+# configure chose musl (config.mk MUSL_CC): the programs started per message or connection are
+# static and carry no glibc; the others (qmail-remote, qmail-getpw...) are glibc programs
+if grep -q '^MUSL_CC = .' config.mk; then
+  bad=
+  for p in qmail-send/qmail-queue qmail-smtpd/qmail-smtpd qmail-smtpd/qmail-qmqpd qmail-local/qmail-local \
+           qmail-pop3d/qmail-popup qmail-pop3d/qmail-pop3d; do
+    if readelf -l "$p" | grep -q INTERP || grep -q 'GLIBC_' "$p"; then bad="$bad $p"; fi
+  done
+  is "$bad" "" "musl build: the six hot programs are static, without glibc"
+  grep -q 'GLIBC_2' qmail-local/qmail-getpw; ok $? "musl build: qmail-getpw (the NSS fallback) is a glibc program"
+else
+  echo "ok $((tap_n += 1)) # skip musl checks: configured without musl"
+  echo "ok $((tap_n += 1)) # skip"
+fi
+
 QMAILHOME=/somewhere tests/unit/home.t print > "$T/out"
 is "$(cat "$T/out")" /somewhere "QMAILHOME honoured by a normal program"
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
