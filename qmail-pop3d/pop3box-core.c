@@ -1,6 +1,7 @@
 /* pop3box-core.c: qmail-pop3d's view of the Maildir in the current directory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,19 @@ static char const *pop3box_base (char const *path)
   return strchr(path, '/') + 1 ;
 }
 
+/* A message listed in new/ may have been moved to cur/ since, by another reader (a mail
+   client on the same Maildir, or another session's QUIT), with the usual ":2,": its path
+   there in alt (4 + NAME_MAX + 4 bytes), or 0 if the name cannot have moved that way. */
+static char const *pop3box_moved (char const *path, char *alt)
+{
+  size_t len = strlen(path) ;
+  if (strncmp(path, "new/", 4) || strchr(path, ':') || len - 4 > NAME_MAX) return 0 ;
+  memcpy(alt, "cur/", 4) ;
+  memcpy(alt + 4, path + 4, len - 4) ;
+  memcpy(alt + len, ":2,", 4) ;
+  return alt ;
+}
+
 int pop3box_update (pop3box_t *b, stralloc *gone, size_t *removed)
 {
   stralloc to = STRALLOC_ZERO ;
@@ -82,10 +96,19 @@ int pop3box_update (pop3box_t *b, stralloc *gone, size_t *removed)
     int innew = !strncmp(m->path, "new/", 4) ;
     if (m->deleted)
     {
+      char alt[4 + NAME_MAX + 4] ;
+      char const *moved ;
+      int r ;
       if (!pop3box_path2(&to, "tmp", name, "")) { ok = 0 ; break ; }
-      if (rename(m->path, to.s) == -1)
+      r = rename(m->path, to.s) ;
+      if (r == -1 && errno == ENOENT && (moved = pop3box_moved(m->path, alt)))
       {
-        if (errno != ENOENT) ok = 0 ;  /* ENOENT: another reader took it */
+        r = rename(moved, to.s) ;
+        if (!r) innew = 0 ;
+      }
+      if (r == -1)
+      {
+        if (errno != ENOENT) ok = 0 ;  /* ENOENT: another reader removed it */
         continue ;
       }
       if (!stralloc_catb(gone, to.s, to.len)) { ok = 0 ; break ; }
@@ -147,7 +170,11 @@ int pop3box_scan (pop3box_t *b)
 
 int pop3box_open (pop3box_t const *b, size_t i)
 {
-  return open2(pop3box_msg(b, i)->path, O_RDONLY | O_CLOEXEC) ;
+  char alt[4 + NAME_MAX + 4] ;
+  char const *path = pop3box_msg(b, i)->path ;
+  int fd = open2(path, O_RDONLY | O_CLOEXEC) ;
+  if (fd == -1 && errno == ENOENT && (path = pop3box_moved(path, alt))) fd = open2(path, O_RDONLY | O_CLOEXEC) ;
+  return fd ;
 }
 
 int pop3box_size (pop3box_t *b, size_t i)

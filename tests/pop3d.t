@@ -193,6 +193,21 @@ p = login()
 tap.is_(p.uidl()[1], [b"1 " + u[1].split()[1]], "its UIDL did not change with the move")
 p.quit()
 
+# another reader (a mail client on the same Maildir) moves a message from new/ to cur/ during
+# the session: RETR still finds it, and DELE+QUIT still removes it
+s.clear()
+x = s.deliver(b"Subject: x\n\nmoved meanwhile\n")
+y = s.deliver(b"Subject: y\n\nalso moved\n")
+p = login()
+tap.is_(p.stat()[0], 2, "two messages in new/")
+for f in (x, y):
+    os.rename(f, os.path.join(s.maildir, "cur", os.path.basename(f) + ":2,"))
+tap.is_(p.retr(1)[1], [b"Subject: x", b"", b"moved meanwhile"], "RETR of a message moved to cur/ meanwhile")
+p.dele(1)
+tap.ok(p.quit().startswith(b"+OK"), "QUIT")
+time.sleep(0.3)
+tap.is_(s.files(), [os.path.basename(y) + ":2,"], "the deleted one is gone from cur/, the kept one stays")
+
 # the deadline: TIMEOUTPOP3D reaches qmail-popup through tcpserver's environment
 s.stop()
 s.start({"TIMEOUTPOP3D": "1"})
