@@ -33,4 +33,15 @@ extern int spawnchild_readout (spawnchild_t *c, size_t max) ;
 /* Collect every child that has exited (waitpid WNOHANG) into its entry of kids[0..n). */
 extern void spawnchild_reap (spawnchild_t *kids, unsigned int n) ;
 
+/* The life of qmail-lspawn and qmail-rspawn. Jobs from qmail-send are read on fd 0; each goes
+   to a free entry of kids[0..max) (its slot set) and start(c, f, ctx) runs it: it sets c->pid,
+   c->fd, c->exited = 0 and empties c->out, or reports the failure itself. Each child's output
+   is read (at most outmax bytes); once it has exited and closed its output, report(c, ctx)
+   answers qmail-send. Both leave c->pid 0 when they have reported. Returns at the end of fd 0
+   once every child has been reported; dies (111, or 101 on a garbled job) on trouble. */
+typedef void spawnjob_start_fn (spawnchild_t *c, char const *const *f, void *ctx) ;
+typedef void spawnjob_report_fn (spawnchild_t *c, void *ctx) ;
+extern void spawnjob_loop (spawnchild_t *kids, unsigned int max, size_t outmax,
+  spawnjob_start_fn *start, spawnjob_report_fn *report, void *ctx) ;
+
 #endif

@@ -15,9 +15,7 @@
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/setgroups.h>
-#include <skalibs/iopause.h>
 #include <skalibs/selfpipe.h>
-#include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
@@ -110,8 +108,9 @@ static int spawn (child_t *c, char const *const *f, unsigned int split, char con
   return 1 ;
 }
 
-static void report (child_t *c)
+static void report (child_t *c, void *ctx)
 {
+  (void)ctx ;
   char slot[UINT_FMT] ;
   char code = 'Z' ;
   stralloc sa = STRALLOC_ZERO ;
@@ -125,88 +124,27 @@ static void report (child_t *c)
   c->pid = 0 ;
 }
 
-static void readout (child_t *c)
-{
-  if (!spawnchild_readout(c, OUTMAX)) strerr_diefusys(QX_TEMP, "allocate memory") ;
-}
+typedef struct lspawn_s { unsigned int split ; char const *dflt, *home ; } lspawn_t ;
 
-/* Jobs: complete records of five NUL-terminated fields. */
-static size_t jobs (stralloc *in, child_t *kids, unsigned int *n, unsigned int split, char const *dflt, char const *home)
+static void start (child_t *c, char const *const *f, void *ctx)
 {
-  size_t pos = 0 ;
-  for (;;)
-  {
-    char const *f[SPAWNJOB_FIELDS] ;
-    unsigned int i, slot ;
-    long r = spawnjob_next(in->s + pos, in->len - pos, f, &slot, CHILDMAX) ;
-    if (!r) return pos ;
-    if (r < 0) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
-    for (i = 0 ; i < *n && kids[i].pid ; i++) ;
-    if (i == CHILDMAX) strerr_dief(QX_BUG, "more jobs than qmail-send may have in progress") ;
-    if (i == *n) (*n)++ ;
-    kids[i].slot = slot ;
-    if (!spawn(kids + i, f, split, dflt, home))
-    {
-      kids[i].out.len = 0 ;
-      stralloc_cats(&kids[i].out, "Unable to fork. (#4.3.0)") ;
-      kids[i].wstat = QX_TEMP << 8 ;
-      report(kids + i) ;
-    }
-    pos += r ;
-  }
+  lspawn_t const *l = ctx ;
+  if (spawn(c, f, l->split, l->dflt, l->home)) return ;
+  c->out.len = 0 ;
+  stralloc_cats(&c->out, "Unable to fork. (#4.3.0)") ;
+  c->wstat = QX_TEMP << 8 ;
+  report(c, 0) ;
 }
 
 int main (int argc, char const *const *argv)
 {
   static child_t kids[CHILDMAX] ;
-  stralloc in = STRALLOC_ZERO ;
-  unsigned int split, n = 0 ;
-  int sigfd, eof = 0 ;
-  char const *home = home_dir() ;
+  lspawn_t l = { .split = 0, .dflt = 0, .home = home_dir() } ;
   PROG = "qmail-lspawn" ;
   if (argc != 2) strerr_dieusage(QX_PERM, USAGE) ;
-  if (chdir(home) < 0) strerr_diefusys(QX_TEMP, "chdir to ", home) ;
-  {
-    if (chdir("queue") < 0 || !queue_split(&split) || chdir("..") < 0) strerr_diefusys(QX_TEMP, "read queue/split") ;
-  }
-  sigfd = selfpipe_init() ;
-  if (sigfd < 0 || !selfpipe_trap(SIGCHLD)) strerr_diefusys(QX_TEMP, "trap SIGCHLD") ;
-  sig_ignore(SIGPIPE) ;
-  ndelay_on(0) ;
-  for (;;)
-  {
-    static iopause_fd xs[2 + CHILDMAX] ;
-    unsigned int nx = 0, busy = 0 ;
-    for (unsigned int i = 0 ; i < n ; i++)
-      if (kids[i].pid && kids[i].exited && kids[i].fd < 0) report(kids + i) ;
-    for (unsigned int i = 0 ; i < n ; i++) busy += !!kids[i].pid ;
-    if (eof && !busy) return 0 ;
-    xs[nx].fd = sigfd ; xs[nx++].events = IOPAUSE_READ ;
-    if (!eof) { xs[nx].fd = 0 ; xs[nx++].events = IOPAUSE_READ ; }
-    for (unsigned int i = 0 ; i < n ; i++)
-      if (kids[i].pid && kids[i].fd >= 0) { xs[nx].fd = kids[i].fd ; xs[nx++].events = IOPAUSE_READ ; }
-    if (iopause_g(xs, nx, 0) < 0 && errno != EINTR) strerr_diefusys(QX_TEMP, "iopause") ;
-    if (xs[0].revents & IOPAUSE_READ)
-    {
-      int sig ;
-      while ((sig = selfpipe_read()) > 0) ;
-      spawnchild_reap(kids, n) ;
-    }
-    for (unsigned int i = 0 ; i < n ; i++) if (kids[i].pid && kids[i].fd >= 0) readout(kids + i) ;
-    if (!eof)
-    {
-      char buf[8192] ;
-      ssize_t r = fd_read(0, buf, sizeof buf) ;
-      if (r == 0) eof = 1 ;
-      else if (r > 0)
-      {
-        size_t used ;
-        if (!stralloc_catb(&in, buf, r)) strerr_diefusys(QX_TEMP, "allocate memory") ;
-        used = jobs(&in, kids, &n, split, argv[1], home) ;
-        memmove(in.s, in.s + used, in.len - used) ;
-        in.len -= used ;
-      }
-      else if (errno != EAGAIN && errno != EINTR) strerr_diefusys(QX_TEMP, "read jobs") ;
-    }
-  }
+  l.dflt = argv[1] ;
+  if (chdir(l.home) < 0) strerr_diefusys(QX_TEMP, "chdir to ", l.home) ;
+  if (chdir("queue") < 0 || !queue_split(&l.split) || chdir("..") < 0) strerr_diefusys(QX_TEMP, "read queue/split") ;
+  spawnjob_loop(kids, CHILDMAX, OUTMAX, &start, &report, &l) ;
+  return 0 ;
 }

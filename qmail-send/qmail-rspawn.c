@@ -16,9 +16,6 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/iopause.h>
-#include <skalibs/selfpipe.h>
-#include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
@@ -60,8 +57,9 @@ static void result (child_t *c, spawner_t *s, char code, char const *text, size_
 
 /* qmail-remote's records: the recipient's r/h/s decides when it is h or s, else the
    message's K/Z/D does. */
-static void report (child_t *c, spawner_t *s)
+static void report (child_t *c, void *ctx)
 {
+  spawner_t *s = ctx ;
   char const *rt = 0, *mt = 0 ;
   char rl = 0, ml = 0 ;
   size_t pos = 0 ;
@@ -120,32 +118,12 @@ static int spawn (child_t *c, spawner_t *s, char const *const *f)
   return 0 ;
 }
 
-static void readout (child_t *c)
+static void start (child_t *c, char const *const *f, void *ctx)
 {
-  if (!spawnchild_readout(c, OUTMAX)) nomem() ;
-}
-
-/* Jobs: complete records of five NUL-terminated fields. */
-static size_t jobs (stralloc *in, child_t *kids, unsigned int *n, spawner_t *s)
-{
-  size_t pos = 0 ;
-  for (;;)
-  {
-    char const *f[SPAWNJOB_FIELDS] ;
-    unsigned int i, slot ;
-    long r = spawnjob_next(in->s + pos, in->len - pos, f, &slot, CHILDMAX) ;
-    int e ;
-    if (!r) return pos ;
-    if (r < 0) strerr_dief(QX_BUG, "garbled job from qmail-send") ;
-    for (i = 0 ; i < *n && kids[i].pid ; i++) ;
-    if (i == CHILDMAX) strerr_dief(QX_BUG, "more jobs than qmail-send may have in progress") ;
-    if (i == *n) (*n)++ ;
-    kids[i].slot = slot ;
-    e = spawn(kids + i, s, f) ;
-    if (e == 'm') result(kids + i, s, 'Z', "Unable to open the message in the queue. (#4.3.0)", 49) ;
-    else if (e) result(kids + i, s, 'Z', "Unable to run qmail-remote. (#4.3.0)", 36) ;
-    pos += r ;
-  }
+  spawner_t *s = ctx ;
+  int e = spawn(c, s, f) ;
+  if (e == 'm') result(c, s, 'Z', "Unable to open the message in the queue. (#4.3.0)", 49) ;
+  else if (e) result(c, s, 'Z', "Unable to run qmail-remote. (#4.3.0)", 36) ;
 }
 
 static void setup (spawner_t *s)
@@ -163,52 +141,11 @@ static void setup (spawner_t *s)
 int main (int argc, char const *const *argv)
 {
   static child_t kids[CHILDMAX] ;
-  static iopause_fd xs[2 + CHILDMAX] ;
-  spawner_t s = { .path = STRALLOC_ZERO, .res = STRALLOC_ZERO } ;
-  stralloc in = STRALLOC_ZERO ;
-  unsigned int n = 0 ;
-  int sigfd, eof = 0 ;
+  spawner_t s = { .split = 0, .remote = 0, .path = STRALLOC_ZERO, .res = STRALLOC_ZERO } ;
   PROG = "qmail-rspawn" ;
   (void)argv ;
   if (argc != 1) strerr_dieusage(QX_PERM, USAGE) ;
   setup(&s) ;
-  sigfd = selfpipe_init() ;
-  if (sigfd < 0 || !selfpipe_trap(SIGCHLD)) strerr_diefusys(QX_TEMP, "trap SIGCHLD") ;
-  sig_ignore(SIGPIPE) ;
-  ndelay_on(0) ;
-  for (;;)
-  {
-    unsigned int nx = 0, busy = 0 ;
-    for (unsigned int i = 0 ; i < n ; i++)
-      if (kids[i].pid && kids[i].exited && kids[i].fd < 0) report(kids + i, &s) ;
-    while (n && !kids[n - 1].pid) n-- ;
-    for (unsigned int i = 0 ; i < n ; i++) busy += !!kids[i].pid ;
-    if (eof && !busy) return 0 ;
-    xs[nx].fd = sigfd ; xs[nx++].events = IOPAUSE_READ ;
-    if (!eof) { xs[nx].fd = 0 ; xs[nx++].events = IOPAUSE_READ ; }
-    for (unsigned int i = 0 ; i < n ; i++)
-      if (kids[i].pid && kids[i].fd >= 0) { xs[nx].fd = kids[i].fd ; xs[nx++].events = IOPAUSE_READ ; }
-    if (iopause_g(xs, nx, 0) < 0 && errno != EINTR) strerr_diefusys(QX_TEMP, "iopause") ;
-    if (xs[0].revents & IOPAUSE_READ)
-    {
-      while (selfpipe_read() > 0) ;
-      spawnchild_reap(kids, n) ;
-    }
-    for (unsigned int i = 0 ; i < n ; i++) if (kids[i].pid && kids[i].fd >= 0) readout(kids + i) ;
-    if (!eof && xs[1].revents)
-    {
-      char buf[8192] ;
-      ssize_t r = fd_read(0, buf, sizeof buf) ;
-      if (r == 0) eof = 1 ;
-      else if (r > 0)
-      {
-        size_t used ;
-        if (!stralloc_catb(&in, buf, r)) nomem() ;
-        used = jobs(&in, kids, &n, &s) ;
-        memmove(in.s, in.s + used, in.len - used) ;
-        in.len -= used ;
-      }
-      else if (errno != EAGAIN && errno != EINTR) strerr_diefusys(QX_TEMP, "read jobs") ;
-    }
-  }
+  spawnjob_loop(kids, CHILDMAX, OUTMAX, &start, &report, &s) ;
+  return 0 ;
 }
