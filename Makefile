@@ -72,8 +72,12 @@ $(MUSL_DIR)/lib/home.o: MUSL_CFLAGS += -DCONF_HOME='"$(HOME_DIR)"'
 $(MUSL_DIR)/libqmail.a: $(MUSL_LIBOBJS)
 	rm -f $@
 	ar rcs $@ $^
-$(MUSL_PROGS): %: $(MUSL_DIR)/%.o $(MUSL_DIR)/libqmail.a
-	$(MUSL_CC) -static -o $@ $< $(MUSL_DIR)/libqmail.a -L$(MUSL_SKALIBS)/lib -lskarnet
+# They also get lib/qmalloc.c as their malloc (see lib/qmalloc.h for why).
+$(MUSL_DIR)/qmalloc-replace.o: lib/qmalloc.c config.mk
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CFLAGS) -DQM_MALLOC_REPLACE -c -o $@ $<
+$(MUSL_PROGS): %: $(MUSL_DIR)/%.o $(MUSL_DIR)/qmalloc-replace.o $(MUSL_DIR)/libqmail.a
+	$(MUSL_CC) -static -o $@ $< $(MUSL_DIR)/qmalloc-replace.o $(MUSL_DIR)/libqmail.a -L$(MUSL_SKALIBS)/lib -lskarnet
 
 # A program that needs a system library names it here: LIBS_<program name> := -lcrypt
 # Started once per message or connection and free of NSS lookups (getpwnam and friends, which a

@@ -17,24 +17,21 @@
 #include <skalibs/buffer.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/iopause.h>
 #include <skalibs/sig.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
-#include <skalibs/tai.h>
 #include <skalibs/types.h>
 #include "date822.h"
 #include "envelope.h"
 #include "exitcode.h"
 #include "home.h"
 #include "queue.h"
+#include "timedio.h"
 
 #define USAGE "qmail-queue < message 1< envelope"
-#define TIMEOUT 86400          /* a client that stalls for a day loses its message */
+#define TIMEOUT 86400          /* a client that stalls for a day in a read loses its message */
 #define ENVELOPE_TOTALMAX (16UL << 20)
 
-/* The deadline of the whole run: read by deadline_readv, the buffers' read function. */
-static tain deadline ;
 static char pidfn[8 + PID_FMT] = "pid/" ;
 static int pidfd = -1 ;
 static int anonymous = 0 ;     /* pidfd is an O_TMPFILE: it has no name to remove */
@@ -48,14 +45,13 @@ static void die (int code, char const *what)
   _exit(code) ;
 }
 
-static ssize_t deadline_readv (int fd, struct iovec const *v, unsigned int n)
+/* The buffers' read function: no clock is read (lib/timedio.h says why). */
+static ssize_t timed_readv (int fd, struct iovec const *v, unsigned int n)
 {
-  iopause_fd x = { .fd = fd, .events = IOPAUSE_READ } ;
   for (;;)
   {
-    int r = iopause_g(&x, 1, &deadline) ;
-    if (r < 0) return -1 ;
-    if (!r) return (errno = ETIMEDOUT, -1) ;
+    ssize_t r ;
+    if (!timedio_wait(fd, 0, TIMEOUT)) return -1 ;
     r = fd_readv(fd, v, n) ;
     if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return r ;
   }
@@ -116,7 +112,7 @@ static uint64_t copy_message (stralloc *rcvd)
   if (lseek(pidfd, QUEUE_RESERVE + rcvd->len, SEEK_SET) < 0) die(QQ_WRITE, "seek in message") ;
   for (;;)
   {
-    ssize_t r = deadline_readv(0, &v, 1) ;
+    ssize_t r = timed_readv(0, &v, 1) ;
     if (r < 0) die(readerr_code(), "read message") ;
     if (!r) break ;
     if (allwrite(pidfd, buf, r) != (size_t)r) die(QQ_WRITE, "write message") ;
@@ -142,7 +138,7 @@ static void move_body (uint64_t bodylen, uint64_t newoff)
 static void read_envelope (stralloc *sa, envelope_t *env)
 {
   char buf[4096] ;
-  buffer b = BUFFER_INIT(&deadline_readv, 1, buf, sizeof buf) ;
+  buffer b = BUFFER_INIT(&timed_readv, 1, buf, sizeof buf) ;
   int r = envelope_read(&b, sa, ENVELOPE_TOTALMAX, ENVELOPE_ADDRMAX, env) ;
   if (r == ENVELOPE_OK) return ;
   if (r == ENVELOPE_EREAD) die(readerr_code(), "read envelope") ;
@@ -196,19 +192,18 @@ int main (int argc, char const *const *argv)
   size_t bodyoff ;
   uint64_t bodylen ;
   pid_t pid = getpid() ;
-  time_t now = time(0) ;
+  time_t now ;
   PROG = "qmail-queue" ;
   if (argc > 1) strerr_dieusage(QX_PERM, USAGE) ;
   (void)argv ;
   sig_ignore(SIGPIPE) ;
-  tain_now_g() ;
-  tain_addsec_g(&deadline, TIMEOUT) ;
   if (chdir(home_dir()) < 0) die(QQ_HOME, "chdir to home") ;
   if (chdir("queue") < 0) die(QQ_QUEUE, "chdir to queue") ;
   if (!queue_split(&split)) die(QQ_CONFIG, "read queue/split") ;
 
   create_pidfile(pid) ;
   if (fstat(pidfd, &st) < 0) die(QQ_QUEUEPID, "stat queue/pid file") ;
+  now = st.st_mtime ;   /* the file was made just now: no clock to read */
   received(&hdr, pid, now) ;
   bodylen = copy_message(&hdr) ;
   read_envelope(&envsa, &env) ;

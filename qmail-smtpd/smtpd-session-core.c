@@ -1,6 +1,6 @@
 /* smtpd-session-core.c: qmail-smtpd's session (see smtpd.h). Replies are buffered and go out
    when the client has nothing more pending (RFC 2920), so a pipelined batch gets its replies in
-   one write; every read and write has the timeoutsmtpd deadline. */
+   one write; every read and write that has to wait gets timeoutsmtpd seconds (lib/timedio). */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,15 +11,14 @@
 #include <skalibs/allreadwrite.h>
 #include <skalibs/bytestr.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/iopause.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
-#include <skalibs/unix-timed.h>
 #include "control.h"
 #include "envelope.h"
 #include "exitcode.h"
 #include "qqspawn.h"
 #include "smtpd.h"
+#include "timedio.h"
 
 #define ARGLOGMAX 200   /* of a command's argument in a log line */
 
@@ -53,10 +52,8 @@ void smtp_init (smtp_t *s, int rfd, int wfd)
 {
   s->rfd = rfd ;
   s->wfd = wfd ;
-  if (ndelay_on(rfd) < 0 || ndelay_on(wfd) < 0) strerr_diefusys(111, "set the client fds non-blocking") ;
   buffer_init(&s->in, &fd_readv, rfd, s->inbuf, sizeof s->inbuf) ;
   buffer_init(&s->out, &fd_writev, wfd, s->outbuf, sizeof s->outbuf) ;
-  tain_now_set_stopwatch_g() ;
   tlsenv(s) ;
 }
 
@@ -114,16 +111,17 @@ void smtp_log (smtp_t *s, char const *a, char const *b, char const *c, char cons
   allwrite(2, s->log.s, s->log.len) ;
 }
 
-static void deadline (smtp_t *s)
+/* The client's descriptors, once the timeout is known (and again after STARTTLS) */
+static void prepare (smtp_t *s)
 {
-  tain_now_g() ;
-  tain_addsec_g(&s->deadline, (int)s->c->timeout) ;
+  s->rmode = timedio_prepare(s->rfd, 0, s->c->timeout) ;
+  s->wmode = timedio_prepare(s->wfd, 1, s->c->timeout) ;
+  if (s->rmode < 0 || s->wmode < 0) strerr_diefusys(111, "set up the client descriptors") ;
 }
 
 void smtp_flush (smtp_t *s)
 {
-  deadline(s) ;
-  if (!buffer_timed_flush_g(&s->out, &s->deadline))
+  if (!timedio_flush(&s->out, s->wmode, s->c->timeout))
   {
     logline(s, errno == ETIMEDOUT ? "timeout writing to the client" : "unable to write to the client", "", "") ;
     smtp_reset(s) ;
@@ -135,7 +133,7 @@ void smtp_fatal (smtp_t *s, char const *what)
 {
   int e = errno ;
   buffer_puts(&s->out, "421 4.3.0 temporary failure, closing connection\r\n") ;
-  buffer_timed_flush_g(&s->out, &s->deadline) ;
+  timedio_flush(&s->out, s->wmode, s->c->timeout) ;
   smtp_reset(s) ;
   errno = e ;
   strerr_diefusys(111, what) ;
@@ -190,6 +188,7 @@ void smtp_replyaddr (smtp_t *s, char const *text, address_err_t e, char const *v
 
 void smtp_greet (smtp_t *s)
 {
+  prepare(s) ;
   put(s, "220 ", 4) ;
   put(s, s->c->greeting.s, s->c->greeting.len) ;
   smtp_putreply(s, " ESMTP", "") ;
@@ -281,15 +280,13 @@ static void fill (smtp_t *s)
 {
   ssize_t r ;
   if (buffer_len(&s->out)) smtp_flush(s) ;
-  deadline(s) ;
-  r = buffer_timed_fill_g(&s->in, &s->deadline) ;
+  r = timedio_fill(&s->in, s->rmode, s->c->timeout) ;
   if (r > 0) return ;
   if (r < 0 && errno == ETIMEDOUT)
   {
     smtp_putreply(s, "421 4.4.2 timeout, closing connection", "") ;
     logline(s, "timeout reading from the client", "", "") ;
-    deadline(s) ;
-    buffer_timed_flush_g(&s->out, &s->deadline) ;
+    timedio_flush(&s->out, s->wmode, s->c->timeout) ;
   }
   else if (r < 0) logline(s, "unable to read from the client: ", strerror(errno), "") ;
   else if (s->mail) logline(s, "client went away inside a transaction", "", "") ;
@@ -306,13 +303,15 @@ int smtp_authoffered (smtp_t const *s)
 static void tlsanswer (smtp_t *s, char *buf, size_t max)
 {
   size_t n = 0 ;
-  deadline(s) ;
   while (n < max - 1)
   {
-    iopause_fd x = { .fd = s->tlsctl, .events = IOPAUSE_READ } ;
     ssize_t r ;
-    int k = iopause_g(&x, 1, &s->deadline) ;
-    if (k <= 0) { buf[0] = 'N' ; strcpy(buf + 1, k ? "iopause failed" : "timeout") ; return ; }
+    if (!timedio_wait(s->tlsctl, 0, s->c->timeout))
+    {
+      buf[0] = 'N' ;
+      strcpy(buf + 1, errno == ETIMEDOUT ? "timeout" : "poll failed") ;
+      return ;
+    }
     r = fd_read(s->tlsctl, buf + n, 1) ;
     if (r <= 0) break ;
     if (buf[n] == '\n') break ;
@@ -339,7 +338,7 @@ void smtp_starttls (smtp_t *s)
      injected in plaintext are never run as if they came over TLS (CVE-2011-0411). */
   s->rfd = s->tlsread ;
   s->wfd = s->tlswrite ;
-  if (ndelay_on(s->rfd) < 0 || ndelay_on(s->wfd) < 0) smtp_fatal(s, "set the TLS fds non-blocking") ;
+  prepare(s) ;
   buffer_init(&s->in, &fd_readv, s->rfd, s->inbuf, sizeof s->inbuf) ;
   buffer_init(&s->out, &fd_writev, s->wfd, s->outbuf, sizeof s->outbuf) ;
   s->tls = 1 ;

@@ -12,7 +12,6 @@
 #include <skalibs/cdb.h>
 #include <skalibs/gccattributes.h>
 #include <skalibs/stralloc.h>
-#include <skalibs/tai.h>
 #include "address.h"
 #include "rewrite.h"
 #include "smtpd-core.h"
@@ -49,9 +48,9 @@ struct smtp_s
 {
   smtpd_conf_t *c ;
   int rfd, wfd ;                /* the client */
+  int rmode, wmode ;            /* how they time out: TIMEDIO_SOCKET or TIMEDIO_POLL */
   buffer in, out ;
   char inbuf[8192], outbuf[4096] ;
-  tain deadline ;
   stralloc line, helo, sender, rcpt, rcpts, tmp, log ;
   char const *verb ;            /* the current command, for log lines */
   unsigned int errors ;
