@@ -1,7 +1,10 @@
 /* control.c: the control-file reader with the uniform environment override (DESIGN.md §4). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include "control.h"
@@ -34,21 +37,67 @@ static char const *control_env (char const *name, unsigned int flags)
   return getenv(buf) ;
 }
 
-/* Whole file into sa; 0 if missing, 1 if read, -1 on error. */
+/* The names in control/ after control_list: NUL-separated, each followed by its NUL. The
+   one piece of module state; a program that never calls control_list never has it. */
+static stralloc listing = STRALLOC_ZERO ;
+static int listed = 0 ;
+
+int control_list (void)
+{
+  DIR *dir = opendir("control") ;
+  struct dirent *d ;
+  control_unlist() ;
+  if (!dir) return 0 ;
+  for (;;)
+  {
+    errno = 0 ;
+    d = readdir(dir) ;
+    if (!d) break ;
+    if (!stralloc_catb(&listing, d->d_name, strlen(d->d_name) + 1)) { errno = ENOMEM ; break ; }
+  }
+  closedir(dir) ;
+  if (errno) { control_unlist() ; return 0 ; }
+  listed = 1 ;
+  return 1 ;
+}
+
+void control_unlist (void)
+{
+  stralloc_free(&listing) ;
+  listed = 0 ;
+}
+
+int control_absent (char const *name)
+{
+  size_t len = strlen(name) ;
+  if (!listed) return 0 ;
+  for (size_t i = 0 ; i < listing.len ; i += strlen(listing.s + i) + 1)
+    if (!memcmp(listing.s + i, name, len + 1)) return 0 ;
+  return 1 ;
+}
+
+/* Whole file into sa; 0 if missing, 1 if read, -1 on error. The descriptor lives only here,
+   so it needs no close-on-exec (which musl's open would set with one more system call). */
 static int control_slurp (stralloc *sa, char const *name)
 {
-  stralloc path = STRALLOC_ZERO ;
-  int r ;
+  char path[8 + CONTROL_NAMEMAX + 1] = "control/" ;
+  char buf[4096] ;
+  size_t len = strlen(name) ;
+  int fd ;
   sa->len = 0 ;
-  if (!stralloc_copys(&path, "control/") || !stralloc_cats(&path, name) || !stralloc_0(&path))
+  if (len > CONTROL_NAMEMAX) return (errno = ENAMETOOLONG, -1) ;
+  if (control_absent(name)) return (errno = ENOENT, 0) ;
+  memcpy(path + 8, name, len + 1) ;
+  fd = open(path, O_RDONLY) ;
+  if (fd < 0) return errno == ENOENT ? 0 : -1 ;
+  for (;;)
   {
-    stralloc_free(&path) ;
-    return -1 ;
+    ssize_t r = fd_read(fd, buf, sizeof buf) ;
+    if (!r) break ;
+    if (r < 0 || !stralloc_catb(sa, buf, r)) { fd_close(fd) ; return -1 ; }
   }
-  r = openslurpclose(sa, path.s) ;
-  stralloc_free(&path) ;
-  if (r) return 1 ;
-  return errno == ENOENT ? 0 : -1 ;
+  fd_close(fd) ;
+  return 1 ;
 }
 
 /* Keep the first line of sa, without surrounding blanks, NUL-terminated. */

@@ -580,8 +580,10 @@ int main (int argc, char const *const *argv)
   j.n = argc - 3 ;
   sig_ignore(SIGPIPE) ;
   if (chdir(home_dir()) < 0) finish(&c, 'Z', "Unable to switch to the home directory. (#4.3.0)", "", "") ;
+  control_list() ;   /* every control file is read below, once */
   setup(&c, &j, &me) ;
   port = targets(&c, &j, &v, me.s) ;
   policies(&c, &j) ;
+  control_unlist() ;
   deliver(&c, &j, genalloc_s(dnsip_t, &v), genalloc_len(dnsip_t, &v), port) ;
 }

@@ -68,14 +68,18 @@ void smtp_readconf (smtpd_conf_t *c)
   unsigned long u ;
   int r ;
   char const *failed ;
+  control_list() ;   /* one directory read instead of a failed open per absent file */
   if ((r = control_readline(&c->me, "me", "localhost", 0)) < 0) control_die("me", r) ;
   /* me is the default of the next two: read once, not again through CONTROL_ME */
   if ((r = control_readline(&c->greeting, "smtpgreeting", c->me.s, CONTROL_ENVOK)) < 0) control_die("smtpgreeting", r) ;
   if ((r = control_readline(&c->localiphost, "localiphost", c->me.s, 0)) < 0) control_die("localiphost", r) ;
   readlist(&c->rcpthosts, &c->nrcpthosts, "rcpthosts") ;
   readlist(&c->badmailfrom, &c->nbadmailfrom, "badmailfrom") ;
-  if (cdb_init(&c->mrh, "control/morercpthosts.cdb")) c->havemrh = 1 ;
-  else if (errno != ENOENT) strerr_diefusys(111, "open control/morercpthosts.cdb") ;
+  if (!control_absent("morercpthosts.cdb"))
+  {
+    if (cdb_init(&c->mrh, "control/morercpthosts.cdb")) c->havemrh = 1 ;
+    else if (errno != ENOENT) strerr_diefusys(111, "open control/morercpthosts.cdb") ;
+  }
   if ((r = control_readulong(&u, "databytes", 0, CONTROL_ENVOK)) < 0) control_die("databytes", r) ;
   c->databytes = u ;
   if ((r = control_readulong(&c->timeout, "timeoutsmtpd", 1200, CONTROL_ENVOK)) < 0) control_die("timeoutsmtpd", r) ;
@@ -88,6 +92,7 @@ void smtp_readconf (smtpd_conf_t *c)
   c->authnotls = !!u ;
   if ((r = control_readulong(&u, "authrequired", 0, CONTROL_ENVOK)) < 0) control_die("authrequired", r) ;
   c->authrequired = !!u ;
+  control_unlist() ;
   c->relayclient = getenv("RELAYCLIENT") ;
   c->remoteip = getenv("TCPREMOTEIP") ;
   c->remotehost = getenv("TCPREMOTEHOST") ;

@@ -83,6 +83,36 @@ int main (void)
   mkdir("control/adir", 0755) ;
   is(control_readline(&sa, "adir", "x", 0), CONTROL_ERR_FILE, "a directory is an error") ;
 
+  /* control_list: absent files cost no open; the listing is a snapshot until control_unlist */
+  chmod("control/rcpthosts", 0644) ;
+  unsetenv("DATABYTES") ;
+  ok(control_list(), "control_list") ;
+  is(control_readlist(&sa, &n, "rcpthosts"), CONTROL_FILE, "listed: a listed file is read") ;
+  is(n, 3, "listed: its items") ;
+  is(control_readline(&sa, "smtpgreeting", "dflt", 0), CONTROL_FILE, "listed: smtpgreeting is there") ;
+  is(control_readulong(&u, "nosuchfile", 5, 0), CONTROL_DEFAULT, "listed: an unlisted file gets the default") ;
+  is(u, 5, "listed: the default value") ;
+  put("newfile", "1\n") ;
+  is(control_readulong(&u, "newfile", 5, 0), CONTROL_DEFAULT, "listed: a file made after the listing is not seen") ;
+  unlink("control/smtpgreeting") ;
+  is(control_readline(&sa, "smtpgreeting", "dflt", 0), CONTROL_DEFAULT, "listed: a listed file removed since is missing") ;
+  control_unlist() ;
+  is(control_readulong(&u, "newfile", 5, 0), CONTROL_FILE, "unlisted: the new file is read") ;
+  is(u, 1, "unlisted: its value") ;
+  {
+    char longname[CONTROL_NAMEMAX + 2] ;
+    memset(longname, 'a', sizeof longname - 1) ;
+    longname[sizeof longname - 1] = 0 ;
+    errno = 0 ;
+    is(control_readline(&sa, longname, "x", 0), CONTROL_ERR_FILE, "a name over CONTROL_NAMEMAX is refused") ;
+    is(errno, ENAMETOOLONG, "ENAMETOOLONG") ;
+  }
+  rename("control", "control.away") ;
+  ok(!control_list(), "control_list without control/ says so") ;
+  is(control_readulong(&u, "newfile", 5, 0), CONTROL_DEFAULT, "and reads go on as without it") ;
+  rename("control.away", "control") ;
+  is(control_readulong(&u, "newfile", 5, 0), CONTROL_FILE, "a failed listing leaves nothing behind") ;
+
   {
     char buf[64] ;
     control_envname(buf, sizeof buf, "morercpthosts.cdb") ;
