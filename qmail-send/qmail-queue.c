@@ -77,20 +77,17 @@ static void received (stralloc *sa, pid_t pid, time_t now)
 
 /* An unnamed file: a crash leaves nothing behind, and the commit is one link into todo/
    rather than a rename across directories (which serializes on the filesystem's rename lock).
-   Linking it needs /proc/self/fd (or root): without /proc, the named pid/PID file. */
+   Without O_TMPFILE, the named pid/PID file. */
 static void create_pidfile (pid_t pid)
 {
-  if (!geteuid() || access("/proc/self/fd", X_OK) == 0)
+  pidfd = open3("pid", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640) ;
+  if (pidfd >= 0)
   {
-    pidfd = open3("pid", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640) ;
-    if (pidfd >= 0)
-    {
-      anonymous = 1 ;
-      if (fchmod(pidfd, 0640) < 0) die(QQ_QUEUEPID, "chmod the queue file") ;
-      return ;
-    }
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) die(QQ_QUEUEPID, "create a file in queue/pid") ;
+    anonymous = 1 ;
+    if (fchmod(pidfd, 0640) < 0) die(QQ_QUEUEPID, "chmod the queue file") ;
+    return ;
   }
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) die(QQ_QUEUEPID, "create a file in queue/pid") ;
   pidfn[4 + pid_fmt(pidfn + 4, pid)] = 0 ;
   pidfd = open3(pidfn, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640) ;
   if (pidfd < 0 && errno == EEXIST)  /* left by an earlier process with our pid, which is dead */
@@ -149,13 +146,43 @@ static void read_envelope (stralloc *sa, envelope_t *env)
   _exit(r == ENVELOPE_ETOOLONG ? QQ_ADDRTOOLONG : QQ_ENVELOPE) ;
 }
 
-/* Give the unnamed file its name in todo/ */
+/* Give the unnamed file its name in todo/: directly (Linux 6.10 lets the file's opener do
+   it; root always may), else through /proc/self/fd. */
 static int linkin (char const *path)
 {
   char proc[16 + UINT_FMT] = "/proc/self/fd/" ;
-  if (!linkat(pidfd, "", AT_FDCWD, path, AT_EMPTY_PATH)) return 0 ;   /* root may */
+  if (!linkat(pidfd, "", AT_FDCWD, path, AT_EMPTY_PATH)) return 0 ;
   proc[14 + uint_fmt(proc + 14, pidfd)] = 0 ;
   return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) ;
+}
+
+/* Neither worked (an older kernel without /proc): copy the unnamed file into pid/PID, make
+   that durable, and rename it into todo/ under its own inode number, which names it in the
+   queue (the unnamed file's number is free again once it is closed). Slow, but nothing is lost. */
+static void copyin (stralloc *todo, unsigned int split)
+{
+  char buf[65536] ;
+  struct stat st ;
+  int fd ;
+  pidfn[4 + pid_fmt(pidfn + 4, getpid())] = 0 ;
+  unlink(pidfn) ;   /* left by an earlier process with our pid, which is dead */
+  fd = open3(pidfn, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640) ;
+  if (fd < 0) die(QQ_QUEUEPID, "create queue/pid file") ;
+  anonymous = 0 ;   /* die() removes pidfn from here on */
+  if (fchmod(fd, 0640) < 0) die(QQ_QUEUEPID, "chmod queue/pid file") ;
+  for (off_t off = 0 ;;)
+  {
+    ssize_t r = pread(pidfd, buf, sizeof buf, off) ;
+    if (!r) break ;
+    if (r < 0) die(QQ_WRITE, "reread message") ;
+    if (allwrite(fd, buf, r) != (size_t)r) die(QQ_WRITE, "write message") ;
+    off += r ;
+  }
+  if (fsync(fd) < 0) die(QQ_WRITE, "fsync message") ;
+  if (fstat(fd, &st) < 0) die(QQ_QUEUEPID, "stat queue/pid file") ;
+  if (!queue_path(todo, "todo", st.st_ino, split)) die(QQ_NOMEM, "build todo path") ;
+  if (rename(pidfn, todo->s) < 0) die(QQ_QUEUETODO, "put the file into queue/todo") ;
+  fd_close(fd) ;
 }
 
 static void commit (uint64_t id, unsigned int split)
@@ -164,7 +191,12 @@ static void commit (uint64_t id, unsigned int split)
   int dirfd ;
   if (fsync(pidfd) < 0) die(QQ_WRITE, "fsync message") ;   /* content on disk before it has a name */
   if (!queue_path(&todo, "todo", id, split)) die(QQ_NOMEM, "build todo path") ;
-  if (anonymous ? linkin(todo.s) < 0 : rename(pidfn, todo.s) < 0) die(QQ_QUEUETODO, "put the file into queue/todo") ;
+  if (!anonymous) { if (rename(pidfn, todo.s) < 0) die(QQ_QUEUETODO, "put the file into queue/todo") ; }
+  else if (linkin(todo.s) < 0)
+  {
+    if (errno != ENOENT && errno != EPERM) die(QQ_QUEUETODO, "put the file into queue/todo") ;
+    copyin(&todo, split) ;
+  }
   fd_close(pidfd) ;
   pidfd = -1 ;  /* the name is in todo/: nothing to clean up any more */
   todo.s[byte_rchr(todo.s, todo.len, '/')] = 0 ;

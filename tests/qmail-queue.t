@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """qmail-queue end to end: real queue directory, message on fd 0 and envelope on fd 1 through
 pipes, the resulting todo/ file parsed independently, every refusal leaving nothing behind."""
-import email.utils, os, re, subprocess, sys, threading
+import ctypes, email.utils, errno, os, re, struct, subprocess, sys, threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tap
 
@@ -9,13 +9,31 @@ home = tap.scratch()
 subprocess.run([os.path.join(tap.TOP, "tools", "mkqueue"), home], check=True)
 Q = os.path.join(home, "queue")
 
-def queue(message, envelope, env_extra=None):
+def fail_syscalls(numbers, errno_):
+    """A preexec_fn: a seccomp filter (inherited by the exec) makes these system calls fail
+    with errno_ in the child, as on a kernel or system that refuses them (x86_64 numbers)."""
+    def pre():
+        libc = ctypes.CDLL(None, use_errno=True)
+        # struct sock_filter { u16 code; u8 jt, jf; u32 k; }
+        ins = [(0x20, 0, 0, 4), (0x15, 0, len(numbers) + 1, 0xC000003E),   # arch == x86_64?
+               (0x20, 0, 0, 0)]                                             # the syscall number
+        for i, n in enumerate(numbers):
+            ins.append((0x15, len(numbers) - i, 0, n))                      # to "fail" below
+        ins += [(0x06, 0, 0, 0x7FFF0000), (0x06, 0, 0, 0x00050000 | errno_)]  # allow / errno
+        prog = b"".join(struct.pack("HBBI", *i) for i in ins)
+        buf = ctypes.create_string_buffer(prog)
+        fprog = struct.pack("HxxxxxxP", len(ins), ctypes.addressof(buf))
+        if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, ctypes.c_char_p(fprog), 0, 0):  # NO_NEW_PRIVS; SECCOMP filter
+            os._exit(120)
+    return pre
+
+def queue(message, envelope, env_extra=None, preexec=None):
     """Feed message and envelope through pipes, as qmail-smtpd does; return the exit code."""
     env = dict(os.environ, QMAILHOME=home)
     env.update(env_extra or {})
     mr, mw = os.pipe()
     er, ew = os.pipe()
-    p = subprocess.Popen(["qmail-queue"], stdin=mr, stdout=er, stderr=subprocess.PIPE, env=env)
+    p = subprocess.Popen(["qmail-queue"], stdin=mr, stdout=er, stderr=subprocess.PIPE, env=env, preexec_fn=preexec)
     os.close(mr); os.close(er)
     def feed(fd, data):
         try:
@@ -149,5 +167,27 @@ tap.is_(os.read(fd, 16), b"\0", "trigger poked once")
 os.close(fd)
 clean()
 
-# a stale pid file of a dead process with our future pid is not a failure: simulate any pid
+# no way to link the unnamed file (a kernel before 6.10 without /proc, for a non-root user):
+# linkat fails, and the message is copied into pid/PID and renamed into todo/ under the
+# copy's own inode number
+SYS_linkat = 265
+msg = b"Subject: copied\n\n" + bytes(range(256)) * 300
+rc, err = queue(msg, b"Fs@example.org\0Tr@example.org\0\0", preexec=fail_syscalls([SYS_linkat], errno.ENOENT))
+tap.is_(rc, 0, "linkat refused: queued all the same", err)
+todo = files("todo")
+tap.is_(len(todo), 1, "linkat refused: one file in todo/")
+tap.is_(files("pid"), [], "linkat refused: pid/ left empty")
+if todo:
+    ino = os.stat(todo[0]).st_ino
+    tap.is_(os.path.basename(todo[0]), str(ino), "linkat refused: the copy is named by its own inode")
+    tap.is_(os.path.basename(os.path.dirname(todo[0])), str(ino % 23), "linkat refused: in subdirectory inode % split")
+    off, recs, body = parse(todo[0])
+    tap.is_(body[body.index(b"\n") + 1:], msg, "linkat refused: the body intact")
+    tap.is_([r for r in recs if r[:1] in b"FT"], [b"Fs@example.org", b"Tr@example.org"], "linkat refused: the envelope intact")
+    tap.is_(oct(os.stat(todo[0]).st_mode & 0o777), "0o640", "linkat refused: mode 0640")
+clean()
+rc, err = queue(b"x\n", b"Fs\0Tr\0\0", preexec=fail_syscalls([SYS_linkat], errno.EIO))
+tap.is_(rc, 66, "linkat failing otherwise: 66", err)
+tap.is_(files("todo") + files("pid"), [], "and nothing left behind")
+
 tap.done()
