@@ -1,6 +1,6 @@
 /* qmalloc.c: see qmalloc.h. */
 
-#define _DEFAULT_SOURCE  /* MAP_ANONYMOUS */
+#define _GNU_SOURCE  /* MAP_ANONYMOUS, mremap */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,13 +30,15 @@ static unsigned int class_of (size_t n)
   return k ;
 }
 
-static void *big (size_t n)
+/* A block of its own mapping, or (old nonzero) the big block old moved to a mapping that fits n */
+static void *big (size_t n, hdr *old)
 {
   size_t total ;
   hdr *h ;
   if (n > SIZE_MAX - HDR - PAGE) { errno = ENOMEM ; return 0 ; }
   total = (n + HDR + PAGE - 1) & ~(size_t)(PAGE - 1) ;
-  h = mmap(0, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ;
+  h = old ? mremap(old, old->size + HDR, total, MREMAP_MAYMOVE)
+          : mmap(0, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ;
   if (h == MAP_FAILED) { errno = ENOMEM ; return 0 ; }
   h->size = total - HDR ;
   return h + 1 ;
@@ -47,7 +49,7 @@ void *qm_malloc (size_t n)
   unsigned int k ;
   size_t need ;
   hdr *h ;
-  if (n > CLASSMAX) return big(n) ;
+  if (n > CLASSMAX) return big(n, 0) ;
   k = class_of(n) ;
   if (freelist[k])
   {
@@ -102,7 +104,8 @@ void *qm_realloc (void *p, size_t n)
   if (!p) return qm_malloc(n) ;
   h = (hdr *)p - 1 ;
   if (n <= h->size) return p ;
-  if (h->size <= CLASSMAX && n <= CLASSMAX && (char *)p + h->size == cur)
+  if (h->size > CLASSMAX) return big(n, h) ;   /* the kernel moves the pages, nothing is copied */
+  if (n <= CLASSMAX && (char *)p + h->size == cur)
   {
     size_t want = (size_t)16 << class_of(n) ;
     if ((size_t)(end - (char *)p) >= want)

@@ -10,8 +10,9 @@
    program touches are few and dense, and memory is never given back until exit. A request
    is rounded up to a power of two from 16 bytes to 64 KB (its class) and a freed block goes
    on its class's free list for the next request of that class; larger requests get their
-   own mapping, unmapped by free. realloc grows the newest block in place. Pointers are
-   16-byte aligned. Not thread-safe: no program that links it starts threads. */
+   own mapping, which realloc grows with mremap and free unmaps. realloc grows the newest
+   small block in place. Pointers are 16-byte aligned. Not thread-safe: no program that links
+   it starts threads. */
 #ifndef QM_QMALLOC_H
 #define QM_QMALLOC_H
 
