@@ -77,7 +77,8 @@ int control_absent (char const *name)
 }
 
 /* Whole file into sa; 0 if missing, 1 if read, -1 on error. The descriptor lives only here,
-   so it needs no close-on-exec (which musl's open would set with one more system call). */
+   so it needs no close-on-exec (which musl's open would set with one more system call);
+   O_NONBLOCK, so that a FIFO planted in control/ cannot hang us (it reads as empty). */
 static int control_slurp (stralloc *sa, char const *name)
 {
   char path[8 + CONTROL_NAMEMAX + 1] = "control/" ;
@@ -88,7 +89,7 @@ static int control_slurp (stralloc *sa, char const *name)
   if (len > CONTROL_NAMEMAX) return (errno = ENAMETOOLONG, -1) ;
   if (control_absent(name)) return (errno = ENOENT, 0) ;
   memcpy(path + 8, name, len + 1) ;
-  fd = open(path, O_RDONLY) ;
+  fd = open(path, O_RDONLY | O_NONBLOCK) ;
   if (fd < 0) return errno == ENOENT ? 0 : -1 ;
   for (;;)
   {

@@ -127,4 +127,22 @@ void *malloc (size_t n) { return qm_malloc(n) ; }
 void *calloc (size_t a, size_t b) { return qm_calloc(a, b) ; }
 void *realloc (void *p, size_t n) { return qm_realloc(p, n) ; }
 void free (void *p) { qm_free(p) ; }
+
+/* Not used today; defined so that a future caller cannot get musl's versions, whose blocks
+   our free would take for its own. Alignments up to 16 only. */
+static void *aligned (size_t align, size_t n)
+{
+  if (!align || align > HDR || (align & (align - 1))) { errno = EINVAL ; return 0 ; }
+  return qm_malloc(n) ;
+}
+void *aligned_alloc (size_t align, size_t n) { return aligned(align, n) ; }
+void *memalign (size_t align, size_t n) { return aligned(align, n) ; }
+int posix_memalign (void **p, size_t align, size_t n)
+{
+  void *q = aligned(align, n) ;
+  if (!q) return errno ;
+  *p = q ;
+  return 0 ;
+}
+size_t malloc_usable_size (void *p) { return p ? qm_usable(p) : 0 ; }
 #endif

@@ -29,15 +29,18 @@ is "$missing" "" "every man page installed"
 # configure chose musl (config.mk MUSL_CC): the programs started per message or connection are
 # static and carry no glibc; the others (qmail-remote, qmail-getpw...) are glibc programs
 if grep -q '^MUSL_CC = .' config.mk; then
-  bad=
+  bad= nomalloc=
   for p in qmail-send/qmail-queue qmail-smtpd/qmail-smtpd qmail-smtpd/qmail-qmqpd qmail-local/qmail-local \
            qmail-pop3d/qmail-popup qmail-pop3d/qmail-pop3d; do
     if readelf -l "$p" | grep -q INTERP || grep -q 'GLIBC_' "$p"; then bad="$bad $p"; fi
+    nm "$p" | grep -q ' T qm_malloc$' && nm "$p" | grep -q ' T malloc$' || nomalloc="$nomalloc $p"
   done
   is "$bad" "" "musl build: the six hot programs are static, without glibc"
+  is "$nomalloc" "" "musl build: their malloc is lib/qmalloc's"
   grep -q 'GLIBC_2' qmail-local/qmail-getpw; ok $? "musl build: qmail-getpw (the NSS fallback) is a glibc program"
 else
   echo "ok $((tap_n += 1)) # skip musl checks: configured without musl"
+  echo "ok $((tap_n += 1)) # skip"
   echo "ok $((tap_n += 1)) # skip"
 fi
 
