@@ -11,7 +11,7 @@ import tap
 from instance import Instance, wait_for
 from smtpdlib import Smtpd, Raw, fake_queue, fake_results
 
-RULES = '127.0.0.2:allow,AUTHREQUIRED="1"\n127.0.0.3:allow,AUTHNOTLS="1"\n:allow\n'
+RULES = '127.0.0.2:allow,AUTHREQUIRED="1"\n127.0.0.3:allow,AUTHNOTLS="1"\n127.0.0.4:allow,TIMEOUTSMTPD="1"\n:allow\n'
 inst = Instance(control={"rcpthosts": "localhost\n"})
 subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
                 "-keyout", os.path.join(inst.home, "control", "serverkey.pem"),
@@ -142,6 +142,25 @@ tap.ok(not any("STARTTLS" in l for l in lines), "no STARTTLS in EHLO over TLS", 
 f.write(b"STARTTLS\r\n")
 f.flush()
 tap.ok(f.readline().startswith(b"503"), "a second STARTTLS: 503")
+tls_sock.close()
+
+# the timeout after STARTTLS: qmail-smtpd then reads qmail-tls's pipes (lib/timedio's poll
+# mode, where the plaintext socket had the kernel's SO_RCVTIMEO)
+r = Raw("127.0.0.1", srv.port, source="127.0.0.4")
+r.reply()
+r.send("EHLO c\r\n")
+r.reply()
+r.send("STARTTLS\r\n")
+tap.ok(r.reply().startswith("220 2.0.0"), "TIMEOUTSMTPD=1: STARTTLS")
+tls_sock = ctx.wrap_socket(r.s, server_hostname="localhost")
+tls_sock.settimeout(20)
+f = tls_sock.makefile("rwb")
+f.write(b"EHLO c\r\n")
+f.flush()
+while f.readline()[3:4] == b"-":
+    pass
+got = f.readline().decode(errors="replace")
+tap.ok(got.startswith("421 4.4.2"), "TIMEOUTSMTPD=1: a silent client over TLS gets 421 after the timeout", got)
 tls_sock.close()
 
 # implicit TLS (SMTPS)
