@@ -112,16 +112,21 @@ r.close()
 code, out = swaks(srv, "--to", "far@example.net", "--tls", "--auth", "LOGIN", "--local-interface", "127.0.0.2", *AUTH)
 tap.is_(code, 0, "AUTHREQUIRED: with AUTH the message goes", out)
 
+def starttls(name, source=None, after=""):
+    """A raw session through EHLO and STARTTLS (with the commands of after pipelined behind
+    it): the TLS socket and a file on it."""
+    r = Raw("127.0.0.1", srv.port, source=source)
+    r.reply()
+    r.send("EHLO c\r\n")
+    r.reply()
+    r.send("STARTTLS\r\n" + after)
+    tap.ok(r.reply().startswith("220 2.0.0"), name + "STARTTLS: 220")
+    t = ctx.wrap_socket(r.s, server_hostname="localhost")
+    t.settimeout(20)
+    return t, t.makefile("rwb")
+
 # CVE-2011-0411: commands sent with STARTTLS, before the handshake, are dropped
-r = Raw("127.0.0.1", srv.port)
-r.reply()
-r.send("EHLO c\r\n")
-r.reply()
-r.send("STARTTLS\r\nMAIL FROM:<injected@evil.test>\r\nRCPT TO:<demo@localhost>\r\n")
-tap.ok(r.reply().startswith("220 2.0.0"), "STARTTLS: 220")
-tls_sock = ctx.wrap_socket(r.s, server_hostname="localhost")
-tls_sock.settimeout(20)
-f = tls_sock.makefile("rwb")
+tls_sock, f = starttls("", after="MAIL FROM:<injected@evil.test>\r\nRCPT TO:<demo@localhost>\r\n")
 f.write(b"RCPT TO:<demo@localhost>\r\n")
 f.flush()
 got = f.readline().decode()
@@ -146,15 +151,7 @@ tls_sock.close()
 
 # the timeout after STARTTLS: qmail-smtpd then reads qmail-tls's pipes (lib/timedio's poll
 # mode, where the plaintext socket had the kernel's SO_RCVTIMEO)
-r = Raw("127.0.0.1", srv.port, source="127.0.0.4")
-r.reply()
-r.send("EHLO c\r\n")
-r.reply()
-r.send("STARTTLS\r\n")
-tap.ok(r.reply().startswith("220 2.0.0"), "TIMEOUTSMTPD=1: STARTTLS")
-tls_sock = ctx.wrap_socket(r.s, server_hostname="localhost")
-tls_sock.settimeout(20)
-f = tls_sock.makefile("rwb")
+tls_sock, f = starttls("TIMEOUTSMTPD=1: ", source="127.0.0.4")
 f.write(b"EHLO c\r\n")
 f.flush()
 while f.readline()[3:4] == b"-":
