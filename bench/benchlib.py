@@ -854,7 +854,8 @@ class Perf:
             self.events = [e for e, _ in COUNT_EVENTS if e in avail]
             argv = ["perf", "stat", "-a", "-x", ",", "-o", self.out, "-e", ",".join(self.events)]
         else:
-            argv = ["perf", "record", "-a", "-e", "cpu-clock", "-F", "499", "-q", "-o", self.out]
+            # -g: call graphs, so that a kept perf.record (--keep) answers "which system call"
+            argv = ["perf", "record", "-a", "-g", "-e", "cpu-clock", "-F", "499", "-q", "-o", self.out]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         PROTECTED.add(self.proc.pid)
         time.sleep(0.5)  # perf needs a moment to open its events
@@ -885,7 +886,7 @@ class Perf:
     def comms(self, top=10):
         """[(CPU ms, program name)], largest first, idle left out. Samples come from the
         cpu-clock event at 499 Hz per CPU, so one sample stands for 1/499 s of a CPU."""
-        p = subprocess.run(["perf", "report", "-i", self.out, "-n", "--sort", "comm", "--stdio", "-q"],
+        p = subprocess.run(["perf", "report", "-i", self.out, "-n", "--sort", "comm", "--stdio", "-q", "-g", "none", "--no-children"],
                            capture_output=True, text=True, timeout=300)
         rows = []
         for line in p.stdout.splitlines():
